@@ -1,0 +1,66 @@
+"""BM25 over the live chunks with bm25s (sparse matrices: no per-query Python pass over every passage)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["BM25Index"]
+
+
+class BM25Index:
+    """A bm25s model plus the chunk ids in its row order."""
+
+    def __init__(self, ids: list[str], model) -> None:  # model: bm25s.BM25 | None
+        self.ids = ids
+        self.model = model
+        self._row = {cid: i for i, cid in enumerate(ids)}
+
+    @classmethod
+    def build(cls, ids: list[str], terms: list[list[str]]) -> BM25Index:
+        import bm25s
+
+        if not ids:
+            return cls([], None)
+        model = bm25s.BM25(k1=1.2, b=0.75)
+        model.index([t if t else ["\u2205"] for t in terms], show_progress=False)
+        return cls(ids, model)
+
+    def save(self, folder: Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "ids.json").write_text(json.dumps(self.ids))
+        if self.model is not None:
+            self.model.save(str(folder / "model"))
+
+    @classmethod
+    def load(cls, folder: Path) -> BM25Index:
+        import bm25s
+
+        folder = Path(folder)
+        ids = json.loads((folder / "ids.json").read_text())
+        model = bm25s.BM25.load(str(folder / "model")) if ids else None
+        return cls(ids, model)
+
+    def search(self, query_terms: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """Best ``k`` (chunk id, BM25 score) pairs with a positive score, optionally within ``allowed`` ids."""
+        if self.model is None or not query_terms:
+            return []
+        vocab = self.model.vocab_dict
+        known = [t for t in query_terms if t in vocab]
+        if not known:
+            return []
+        scores = np.asarray(self.model.get_scores(known), dtype=np.float32)
+        if allowed is not None:
+            mask = np.zeros(len(self.ids), dtype=bool)
+            for cid in allowed:
+                row = self._row.get(cid)
+                if row is not None:
+                    mask[row] = True
+            scores = np.where(mask, scores, 0.0)
+        k = min(k, len(self.ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

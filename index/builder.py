@@ -1,0 +1,229 @@
+"""Incremental index builds: load → clean → chunk → embed → store, with a manifest of file hashes.
+
+Unchanged files cost nothing; a changed file's chunks are replaced; deleted files are removed; byte-identical files
+are indexed once. Chunk ids hash the source, offsets and text, so a re-run upserts and never duplicates. The new
+state is committed only after Chroma holds every new chunk, and stale chunks are deleted only after the commit, so
+a crash leaves the previous index answering (see :mod:`index.state`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from index.analysis import analyze
+from index.bm25 import BM25Index
+from index.chunking import Chunk, chunk_text, split_sentences
+from index.cleaning import content_spans
+from index.config import IndexConfig
+from index.embedding import load_embedder
+from index.errors import BadInput, IndexModelMismatch
+from index.loading import LoadedDocument, Skipped, discover, load_file
+from index.metadata import extract_metadata
+from index.state import ChunkRecord, FileRecord, IndexState, commit_state, documents_dir, load_state, read_document
+from index.store import ChunkStore, StoreSettings
+from index.stories import assign_stories
+
+__all__ = ["BuildSummary", "build_index", "chunk_id"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildSummary:
+    files: int = 0  # supported files seen
+    indexed: int = 0  # new or changed files (re)indexed
+    unchanged: int = 0
+    skipped: int = 0
+    removed: int = 0
+    duplicates: int = 0
+    chunks: int = 0  # live chunks in the index after the build
+    embedded: int = 0  # chunks embedded by this run
+    seconds: float = 0.0
+    chunks_per_second: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def chunk_id(source: str, chunk: Chunk) -> str:
+    """Deterministic id of a chunk: hash of its source, offsets and text."""
+    h = hashlib.sha1(f"{source}\x00{chunk.start}\x00{chunk.end}\x00{chunk.text}".encode()).hexdigest()
+    return h[:24]
+
+
+def _sentence_sets(text: str, spans: list[tuple[int, int]]) -> list[frozenset[str]]:
+    out = []
+    for s, e in spans:
+        for sent in split_sentences(text, s, e):
+            terms = frozenset(analyze(text[sent.start : sent.end]))
+            if len(terms) >= 4:
+                out.append(terms)
+    return out
+
+
+def build_index(
+    path: Path,
+    config: IndexConfig,
+    rebuild: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BuildSummary:
+    """Index the articles under ``path`` into ``config.index_dir``; returns the run's summary.
+
+    ``progress(stage, done, total)`` is called while embedding (stage ``"embed"``).
+    """
+    t0 = time.perf_counter()
+    path = Path(path)
+    files = discover(path)
+    summary = BuildSummary(files=len(files))
+    if not files:
+        raise BadInput(f"no articles in {path} (supported: .txt .md .html .htm .pdf)")
+
+    embedder = load_embedder(config.embedder, str(config.model_cache_dir), config.embed_batch_size, config.threads)
+    signature = config.signature(embedder.dimension)
+    old = None if rebuild else load_state(config.index_dir)
+    if old is not None and old.signature != signature:
+        raise IndexModelMismatch(
+            f"the index in {config.index_dir} was built with {json.dumps(old.signature)}, the settings ask for "
+            f"{json.dumps(signature)}: rebuild it with `assistant index {path} --rebuild`"
+        )
+    previous = load_state(config.index_dir)  # what readers see now, even when rebuilding
+    generation = previous.generation if previous else 0
+    collection = old.collection if old else f"{config.collection_prefix}-{generation + 1}"
+    store = ChunkStore(StoreSettings(config.index_dir, collection, config.chroma_url), embedder)
+    if rebuild:
+        store.drop()  # a fresh collection name: the committed one stays intact until the swap
+    store.open(signature, create=True)
+
+    state = IndexState(signature=signature, collection=collection, articles_dir=str(path.resolve()),
+                       generation=generation)
+    docs_dir = documents_dir(config.index_dir)
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    old_files = old.files if old else {}
+    old_chunks = old.chunks if old else {}
+
+    loaded: list[tuple[LoadedDocument, list[tuple[int, int]]]] = []
+    by_hash: dict[str, str] = {}
+    for fpath in files:
+        try:
+            doc = load_file(path, fpath)
+        except Skipped as why:
+            summary.skipped += 1
+            msg = f"skipped {fpath}: {why}"
+            summary.warnings.append(msg)
+            log.warning(msg)
+            continue
+        if doc.content_hash in by_hash:
+            summary.duplicates += 1
+            first = state.files[by_hash[doc.content_hash]]
+            state.files[doc.source] = FileRecord(doc.source, doc.content_hash, first.doc_id, doc.kind, first.meta,
+                                                 [], duplicate_of=first.source)
+            continue
+        by_hash[doc.content_hash] = doc.source
+        prev = old_files.get(doc.source)
+        if prev is not None and prev.content_hash == doc.content_hash and prev.duplicate_of is None:
+            state.files[doc.source] = prev
+            for cid in prev.chunk_ids:
+                state.chunks[cid] = old_chunks[cid]
+            summary.unchanged += 1
+            continue
+        spans = content_spans(doc.text)
+        if not spans:
+            summary.skipped += 1
+            summary.warnings.append(f"skipped {fpath}: no article text after removing boilerplate")
+            continue
+        meta = extract_metadata(doc.text, spans, doc.html_meta).as_dict()
+        doc_id = doc.content_hash[:20]
+        state.files[doc.source] = FileRecord(doc.source, doc.content_hash, doc_id, doc.kind, meta, [])
+        loaded.append((doc, spans))
+
+    # chunk and embed new/changed documents
+    new_ids: list[str] = []
+    new_texts: list[str] = []
+    new_meta: list[dict[str, object]] = []
+    for doc, spans in loaded:
+        rec = state.files[doc.source]
+        text_path = docs_dir / f"{rec.doc_id}.txt"
+        if not text_path.exists():
+            tmp = text_path.with_suffix(".tmp")
+            tmp.write_text(doc.text, encoding="utf-8", newline="")
+            tmp.replace(text_path)
+        chunks = chunk_text(doc.text, spans, config.chunk_tokens, config.chunk_overlap)
+        terms = {}
+        for ch in chunks:
+            cid = chunk_id(doc.source, ch)
+            rec.chunk_ids.append(cid)
+            state.chunks[cid] = ChunkRecord(cid, rec.doc_id, ch.start, ch.end, ch.index)
+            terms[cid] = analyze(ch.text)
+            new_ids.append(cid)
+            new_texts.append(ch.text)
+            new_meta.append({
+                "source": doc.source, "doc_id": rec.doc_id, "start": ch.start, "end": ch.end,
+                "position": ch.index, "title": rec.meta.get("title") or "", "outlet": rec.meta.get("outlet") or "",
+                "date": rec.meta.get("date") or "", "language": rec.meta.get("language") or "",
+            })
+        (docs_dir / f"{rec.doc_id}.terms.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+        summary.indexed += 1
+
+    present = store.existing_ids(new_ids) if new_ids else set()
+    todo = [i for i, cid in enumerate(new_ids) if cid not in present]
+    if todo:
+        done = 0
+        step = max(config.embed_batch_size * 4, 64)
+        for b in range(0, len(todo), step):
+            idx = todo[b : b + step]
+            vecs = embedder.embed_documents([new_texts[i] for i in idx])
+            store.upsert([new_ids[i] for i in idx], vecs, [new_texts[i] for i in idx], [new_meta[i] for i in idx])
+            done += len(idx)
+            if progress:
+                progress("embed", done, len(todo))
+    summary.embedded = len(todo)
+
+    # story ids over all live documents
+    sentence_sets: dict[str, list[frozenset[str]]] = {}
+    texts_cache: dict[str, str] = {}
+    for rec in state.doc_sources().values():
+        text = texts_cache.setdefault(rec.doc_id, read_document(config.index_dir, rec.doc_id))
+        sentence_sets[rec.doc_id] = _sentence_sets(text, content_spans(text))
+    stories = assign_stories(sentence_sets)
+    for rec in state.files.values():
+        rec.story_id = stories.get(rec.doc_id, rec.doc_id)
+
+    # BM25 over all live chunks, from stored terms
+    ids: list[str] = []
+    all_terms: list[list[str]] = []
+    for rec in state.doc_sources().values():
+        terms_path = docs_dir / f"{rec.doc_id}.terms.json"
+        doc_terms = json.loads(terms_path.read_text(encoding="utf-8")) if terms_path.exists() else {}
+        for cid in rec.chunk_ids:
+            ids.append(cid)
+            all_terms.append(doc_terms.get(cid) or analyze(_chunk_text(texts_cache, docs_dir, state.chunks[cid])))
+    bm25 = BM25Index.build(ids, all_terms)
+    removed_sources = set(old_files) - set(state.files)
+    summary.removed = len(removed_sources)
+    commit_state(config.index_dir, state, write_extra=lambda folder: bm25.save(folder / "bm25"))
+
+    # after the commit: delete chunks no longer referenced, and the collection a rebuild replaced
+    if previous is not None and previous.collection != collection:
+        ChunkStore(StoreSettings(config.index_dir, previous.collection, config.chroma_url), embedder).drop()
+    elif old is not None:
+        stale = [cid for cid in old_chunks if cid not in state.chunks]
+        if stale:
+            store.delete(stale)
+    summary.chunks = len(state.chunks)
+    summary.seconds = round(time.perf_counter() - t0, 3)
+    summary.chunks_per_second = round(summary.embedded / summary.seconds, 2) if summary.seconds else 0.0
+    return summary
+
+
+def _chunk_text(cache: dict[str, str], docs_dir: Path, rec: ChunkRecord) -> str:
+    text = cache.get(rec.doc_id)
+    if text is None:
+        text = cache[rec.doc_id] = read_document(docs_dir.parent, rec.doc_id)
+    return text[rec.start : rec.end]

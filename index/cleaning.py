@@ -1,0 +1,125 @@
+"""Find site boilerplate by its shape and keep the article's own text, as character spans of the original.
+
+Two shapes are recognised, in any language the patterns cover (Indonesian and English):
+
+* **Headline lists** ("Populer", "UPDATE", "Baca juga" blocks): a run of short lines without sentence-final
+  punctuation in which at least two lines are bare timestamps ("Senin, 29 Desember 2025 | 10:12", "2 jam lalu").
+  The whole run goes, with the short section labels around it ("Selengkapnya", "UPDATE").
+* **Calls to action** (subscription ads, "klik di sini", "Baca juga:", "Follow us"): a line whose wording is an
+  invitation to subscribe, click, download or follow rather than reporting.
+
+Nothing is rewritten: :func:`content_spans` returns ``(start, end)`` spans of the input, so offsets stay exact.
+
+>>> text = "Judul berita\\nIsi berita yang panjang.\\nPopuler\\nA b c d\\nSenin, 1 Mei 2023 | 10:12\\nE f g\\n" \\
+...        "Selasa, 2 Mei 2023 | 11:00\\n"
+>>> [text[s:e] for s, e in content_spans(text)]
+['Judul berita', 'Isi berita yang panjang.']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Line", "split_lines", "content_spans", "is_timestamp_line", "is_call_to_action"]
+
+_DAYS = r"(?:senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTHS = (
+    r"(?:januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|november|desember|"
+    r"january|february|march|may|june|july|august|october|december|jan|feb|mar|apr|jun|jul|agu|aug|"
+    r"sep|sept|okt|oct|nov|des|dec)"
+)
+_TIME = r"\d{1,2}[:.]\d{2}(?:\s*(?:wib|wita|wit|am|pm|utc|gmt))?"
+_DATE = rf"(?:\d{{1,2}}\s+{_MONTHS}\.?\s+\d{{4}}|{_MONTHS}\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}[/-]\d{{1,2}}[/-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+_TIMESTAMP = re.compile(
+    rf"^\W*(?:{_DAYS}\W+)?(?:{_DATE}(?:\W+{_TIME})?|{_TIME}|\d+\s+(?:menit|jam|hari|minutes?|hours?|days?)\s+(?:yang\s+)?(?:lalu|ago))\W*$",
+    re.IGNORECASE,
+)
+_CTA = re.compile(
+    r"\b(?:klik\s+di\s*sini|click\s+here|berlangganan|langganan|subscribe|sign\s+up|daftar\s+sekarang|"
+    r"unduh\s+aplikasi|download\s+(?:the\s+)?app|baca\s+juga|read\s+(?:also|more)|ikuti\s+kami|follow\s+us|"
+    r"simak\s+berita|selengkapnya\s+di|dapatkan\s+update|tonton\s+juga|watch\s+also)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
+_MAX_LIST_LINE_WORDS = 25
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int
+    end: int  # exclusive, line break not included
+    text: str
+
+    @property
+    def blank(self) -> bool:
+        return not self.text.strip()
+
+
+def split_lines(text: str) -> list[Line]:
+    """Lines of ``text`` with their offsets; ``\\n``, ``\\r\\n`` and ``\\r`` all end a line."""
+    lines = []
+    for m in re.finditer(r"[^\r\n]*", text):
+        if m.start() == m.end() and m.start() > 0 and text[m.start() - 1] in "\r\n":
+            # empty match right after a line break: represents a blank line only if followed by a break
+            if m.start() < len(text) and text[m.start()] in "\r\n":
+                lines.append(Line(m.start(), m.end(), ""))
+            continue
+        lines.append(Line(m.start(), m.end(), m.group()))
+    return lines
+
+
+def is_timestamp_line(text: str) -> bool:
+    """A line that is only a date and/or time, as under each headline of a headline list."""
+    stripped = text.strip()
+    return bool(stripped) and len(stripped) <= 60 and bool(_TIMESTAMP.match(stripped))
+
+
+def is_call_to_action(text: str) -> bool:
+    """A line that invites the reader to subscribe, click, download or read more."""
+    return bool(_CTA.search(text))
+
+
+def _listy(text: str) -> bool:
+    stripped = text.strip()
+    if not stripped:
+        return False
+    n_words = len(stripped.split())
+    return n_words <= _MAX_LIST_LINE_WORDS and not _SENTENCE_END.search(stripped)
+
+
+def _headline_list_lines(lines: list[Line]) -> set[int]:
+    """Indexes of lines inside headline-list blocks."""
+    dropped: set[int] = set()
+    i = 0
+    n = len(lines)
+    while i < n:
+        if lines[i].blank or not (_listy(lines[i].text) or is_timestamp_line(lines[i].text)):
+            i += 1
+            continue
+        j = i
+        members = []
+        while j < n and (lines[j].blank or _listy(lines[j].text) or is_timestamp_line(lines[j].text)):
+            if not lines[j].blank:
+                members.append(j)
+            j += 1
+        stamps = sum(1 for k in members if is_timestamp_line(lines[k].text))
+        if stamps >= 2:
+            dropped.update(members)
+        i = j
+    return dropped
+
+
+def content_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of article content (one per kept non-blank line), boilerplate removed, in document order."""
+    lines = split_lines(text)
+    dropped = _headline_list_lines(lines)
+    spans = []
+    for idx, line in enumerate(lines):
+        if idx in dropped or line.blank or is_call_to_action(line.text):
+            continue
+        start = line.start + (len(line.text) - len(line.text.lstrip()))
+        end = line.start + len(line.text.rstrip())
+        if end > start:
+            spans.append((start, end))
+    return spans

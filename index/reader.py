@@ -1,0 +1,136 @@
+"""Read access to a committed index: chunk texts and metadata, dense and BM25 search.
+
+>>> reader = open_index(IndexConfig(index_dir=Path(".index")))  # doctest: +SKIP
+>>> reader.dense(reader.embedder.embed_query("Berapa orang Rusia?"), k=5)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.analysis import analyze
+from index.bm25 import BM25Index
+from index.config import IndexConfig
+from index.embedding import Embedder, load_embedder
+from index.errors import IndexMissing, IndexModelMismatch
+from index.state import FileRecord, IndexState, load_state, read_document
+from index.store import ChunkStore, DenseHit, StoreSettings
+
+__all__ = ["IndexReader", "Passage", "open_index"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One chunk with everything needed to show and cite it."""
+
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    position: int
+    doc_id: str
+    story_id: str
+    title: str | None
+    outlet: str | None
+    date: str | None
+    language: str
+
+
+class IndexReader:
+    def __init__(self, config: IndexConfig, state: IndexState, embedder: Embedder) -> None:
+        self.config = config
+        self.state = state
+        self.embedder = embedder
+        self.store = ChunkStore(StoreSettings(config.index_dir, state.collection, config.chroma_url), embedder)
+        self.store.open(state.signature, create=False)
+        assert state.folder is not None
+        self.bm25 = BM25Index.load(state.folder / "bm25")
+        self._docs = state.doc_sources()
+        self._text = lru_cache(maxsize=4096)(lambda doc_id: read_document(config.index_dir, doc_id))
+
+    @property
+    def generation(self) -> int:
+        return self.state.generation
+
+    def files(self) -> list[FileRecord]:
+        return sorted(self.state.files.values(), key=lambda f: f.source)
+
+    def document_text(self, source: str) -> str:
+        """The whole stored text of an indexed article (the text all offsets refer to)."""
+        rec = self.state.files.get(source)
+        if rec is None:
+            raise KeyError(source)
+        return self._text(rec.doc_id)
+
+    def passage(self, chunk_id: str) -> Passage:
+        ch = self.state.chunks[chunk_id]
+        rec = self._docs[ch.doc_id]
+        text = self._text(ch.doc_id)
+        meta: dict[str, Any] = rec.meta
+        return Passage(
+            id=chunk_id, source=rec.source, start=ch.start, end=ch.end, text=text[ch.start : ch.end],
+            position=ch.position, doc_id=ch.doc_id, story_id=rec.story_id or ch.doc_id, title=meta.get("title"),
+            outlet=meta.get("outlet"), date=meta.get("date"), language=meta.get("language") or "id",
+        )
+
+    def live_ids(self) -> set[str]:
+        return set(self.state.chunks)
+
+    def ids_for(self, sources: set[str] | None = None, date_from: str | None = None,
+                date_to: str | None = None) -> set[str] | None:
+        """Chunk ids allowed by the filters (``None`` = no filter)."""
+        if not sources and not date_from and not date_to:
+            return None
+        allowed: set[str] = set()
+        for rec in self._docs.values():
+            if sources and rec.source not in sources:
+                continue
+            date = rec.meta.get("date")
+            if (date_from or date_to) and not date:
+                continue
+            if date_from and date < date_from:
+                continue
+            if date_to and date > date_to:
+                continue
+            allowed.update(rec.chunk_ids)
+        return allowed
+
+    def dense(self, vector: np.ndarray, k: int, allowed: set[str] | None = None) -> list[DenseHit]:
+        """Nearest live chunks (Chroma may still hold chunks of an unfinished build: they are ignored)."""
+        where = None
+        if allowed is not None:
+            sources = sorted({self._docs[self.state.chunks[c].doc_id].source for c in allowed})
+            if not sources:
+                return []
+            where = {"source": {"$in": sources}}
+        hits = self.store.search(vector, k + 16, where)
+        live = self.state.chunks
+        return [h for h in hits if h.id in live and (allowed is None or h.id in allowed)][:k]
+
+    def lexical(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        return self.bm25.search(analyze(query), k, allowed)
+
+
+def open_index(config: IndexConfig) -> IndexReader:
+    """Open the committed index described by ``config`` (clear errors when missing or built differently)."""
+    state = load_state(config.index_dir)
+    if state is None:
+        raise IndexMissing(
+            f"no index in {config.index_dir}: build it with `assistant index data/articles` (or `make run`)"
+        )
+    embedder = load_embedder(config.embedder, str(config.model_cache_dir), config.embed_batch_size, config.threads)
+    expected = config.signature(embedder.dimension)
+    if state.signature != expected:
+        diffs = ", ".join(f"{k}={state.signature.get(k)!r} (settings: {v!r})" for k, v in expected.items()
+                          if state.signature.get(k) != v)
+        raise IndexModelMismatch(
+            f"the index in {config.index_dir} was built with {diffs}: rebuild it with "
+            f"`assistant index PATH --rebuild`, or use the settings it was built with"
+        )
+    return IndexReader(config, state, embedder)
