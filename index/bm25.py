@@ -44,6 +44,18 @@ class BM25Index:
         model = bm25s.BM25.load(str(folder / "model")) if ids else None
         return cls(ids, model)
 
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of an analysed term over the live chunks (unknown terms: the maximum)."""
+        import math
+
+        n = len(self.ids)
+        tid = self.model.vocab_dict.get(term) if self.model is not None else None
+        if tid is None:
+            return math.log(1 + n)
+        indptr = self.model.scores["indptr"]
+        df = int(indptr[tid + 1] - indptr[tid])
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
     def search(self, query_terms: list[str], k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """Best ``k`` (chunk id, BM25 score) pairs with a positive score, optionally within ``allowed`` ids."""
         if self.model is None or not query_terms:

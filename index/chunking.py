@@ -43,8 +43,21 @@ class Chunk:
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Sentence]:
-    """Sentences of ``text[start:end]`` as offsets into ``text`` (whitespace around them excluded)."""
+    """Sentences of ``text[start:end]`` as offsets into ``text`` (whitespace around them excluded).
+
+    A line break always ends a sentence (news text puts headlines and paragraphs on lines of their own).
+    """
     end = len(text) if end is None else end
+    out: list[Sentence] = []
+    pos = start
+    for m in re.finditer(r"[\r\n]+", text[start:end]):
+        out.extend(_split_line(text, pos, start + m.start()))
+        pos = start + m.end()
+    out.extend(_split_line(text, pos, end))
+    return out
+
+
+def _split_line(text: str, start: int, end: int) -> list[Sentence]:
     out: list[Sentence] = []
     cur = start
     for m in _BOUNDARY.finditer(text, start, end):

@@ -81,8 +81,13 @@ def load_embedder(name: str, cache_dir: str, batch_size: int = 32, threads: int 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import torch
+    import transformers
     from sentence_transformers import SentenceTransformer
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
     if name in E5_ALIASES:

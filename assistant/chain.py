@@ -1,0 +1,210 @@
+"""The question-answering chain (LCEL: condense → retrieve → answer → verify) and the :class:`Assistant` facade.
+
+>>> assistant = Assistant(Settings())  # doctest: +SKIP
+>>> answer = assistant.ask("Berapa orang Rusia yang meninggalkan Kazakhstan sejak 21 September?")  # doctest: +SKIP
+>>> answer.answer, answer.citations[0].quote  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from assistant.backends import is_extractive, make_chat_model
+from assistant.citations import citations_from_picks, verify_generated
+from assistant.condense import condense_rule, history_text, is_follow_up
+from assistant.errors import BackendUnavailable, BadInput
+from assistant.extractive import answer_extractively
+from assistant.models import Answer, Turn
+from assistant.prompts import REFUSALS, load_prompt
+from assistant.question import analyse_question, clean_question
+from assistant.retrieval import Filters, RetrievalResult, retrieve
+from assistant.settings import Settings
+from index import IndexReader, open_index
+from index.state import load_state
+
+__all__ = ["Assistant", "format_passages"]
+
+
+def format_passages(result: RetrievalResult) -> str:
+    """Passages as numbered, delimited, escaped blocks: article text can never pose as instructions."""
+    blocks = []
+    for i, p in enumerate(result.passages, start=1):
+        label = "; ".join(x for x in (p.outlet, p.title, p.date, p.source) if x)
+        blocks.append(f'<passage n="{i}" source="{html.escape(label)}">\n{html.escape(p.text)}\n</passage>')
+    return "\n".join(blocks)
+
+
+class Assistant:
+    """Answers questions over one index; safe to share between threads (the UI's workers)."""
+
+    def __init__(self, settings: Settings, reader: IndexReader | None = None) -> None:
+        self.settings = settings
+        self.reader = reader or open_index(settings.index_config())
+        self._models: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    # -- index lifecycle --------------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Reopen the index if a build committed a new generation since; returns whether it did."""
+        state = load_state(self.settings.index_dir)
+        if state is not None and state.generation != self.reader.generation:
+            with self._lock:
+                self.reader = open_index(self.settings.index_config())
+            return True
+        return False
+
+    # -- steps ------------------------------------------------------------------------------------------------
+    def _model(self, name: str) -> Any:
+        if name not in self._models:
+            self._models[name] = make_chat_model(self.settings, name)
+        return self._models[name]
+
+    def validate(self, question: str) -> str:
+        q = clean_question(question or "")
+        if not q:
+            raise BadInput("the question is empty: type a question about the articles")
+        if len(q) > self.settings.max_question_chars:
+            raise BadInput(
+                f"the question is {len(q)} characters long; the limit is {self.settings.max_question_chars} "
+                "(ASSISTANT_MAX_QUESTION_CHARS)"
+            )
+        return q
+
+    def condense(self, question: str, history: list[Turn], llm: str) -> str:
+        if not history or not is_follow_up(question):
+            return question
+        if is_extractive(llm):
+            return condense_rule(question, history)
+        prompt = load_prompt(self.settings.prompts_dir, self.settings.condense_prompt)
+        system, user = prompt.render(history=history_text(history), question=question)
+        try:
+            text = (self._model(llm) | StrOutputParser()).invoke([SystemMessage(system), HumanMessage(user)])
+        except BackendUnavailable:
+            raise
+        except Exception:  # a flaky server must not lose the question: fall back to the rule
+            return condense_rule(question, history)
+        text = clean_question(text.splitlines()[0] if text.strip() else "")
+        return text or condense_rule(question, history)
+
+    def language_for(self, question: str) -> str:
+        if self.settings.answer_language != "auto":
+            return self.settings.answer_language
+        return analyse_question(question).language
+
+    def messages(self, question: str, result: RetrievalResult, language: str) -> list[Any]:
+        prompt = load_prompt(self.settings.prompts_dir, self.settings.qa_prompt)
+        system, user = prompt.render(
+            question=question, passages=format_passages(result),
+            language="Indonesian" if language == "id" else "English", refusal=REFUSALS[language],
+        )
+        return [SystemMessage(system), HumanMessage(user)]
+
+    # -- the chain --------------------------------------------------------------------------------------------
+    def chain(self, llm: str | None = None, top_k: int | None = None, filters: Filters | None = None) -> Runnable:
+        """``{"question", "history"}`` → :class:`Answer`, as one LCEL runnable."""
+        llm = llm or self.settings.llm
+
+        def condense_step(inp: dict[str, Any]) -> dict[str, Any]:
+            t0 = time.perf_counter()
+            q = self.validate(inp["question"])
+            standalone = self.condense(q, list(inp.get("history") or []), llm)
+            return {**inp, "question": q, "standalone": standalone, "t": {"condense": _ms(t0)}}
+
+        def retrieve_step(inp: dict[str, Any]) -> dict[str, Any]:
+            t0 = time.perf_counter()
+            result = retrieve(self.reader, self.settings, inp["standalone"], top_k, filters)
+            return {**inp, "result": result, "t": {**inp["t"], "retrieve": _ms(t0)}}
+
+        def answer_step(inp: dict[str, Any]) -> dict[str, Any]:
+            t0 = time.perf_counter()
+            result: RetrievalResult = inp["result"]
+            language = self.language_for(inp["question"])
+            if is_extractive(llm):
+                out = self._extractive(inp["standalone"], result, language)
+            else:
+                raw = (self._model(llm) | StrOutputParser()).invoke(self.messages(inp["standalone"], result, language))
+                out = self._verify(raw, result, language)
+            return {**inp, **out, "language": language, "t": {**inp["t"], "answer": _ms(t0)}}
+
+        def build(inp: dict[str, Any]) -> Answer:
+            return self._answer(inp, llm)
+
+        return (RunnableLambda(condense_step) | RunnableLambda(retrieve_step) | RunnableLambda(answer_step)
+                | RunnableLambda(build))
+
+    def _extractive(self, standalone: str, result: RetrievalResult, language: str) -> dict[str, Any]:
+        ex = answer_extractively(analyse_question(standalone), result.passages, self.reader, result.dense_scores)
+        text = ex.answer_text() if not ex.abstained else REFUSALS[language]
+        return {"text": text, "citations": citations_from_picks(ex.picks, result.passages), "removed": [],
+                "abstained": ex.abstained}
+
+    def _verify(self, raw: str, result: RetrievalResult, language: str) -> dict[str, Any]:
+        text, cites, removed = verify_generated(raw.strip(), result.passages, self.reader.embedder)
+        refused = any(r.rstrip(".").lower() in text.lower() for r in REFUSALS.values()) or not text
+        if refused:
+            text, cites = REFUSALS[language], []
+        return {"text": text, "citations": cites, "removed": removed, "abstained": refused}
+
+    def _answer(self, inp: dict[str, Any], llm: str) -> Answer:
+        result: RetrievalResult = inp["result"]
+        timings = inp["t"]
+        timings["total"] = round(sum(timings.values()), 1)
+        return Answer(
+            question=inp["question"], standalone_question=inp["standalone"], answer=inp["text"],
+            abstained=inp["abstained"], language=inp["language"], citations=inp["citations"],
+            passages=result.ranked(), removed_markers=inp["removed"], timings_ms=timings, backend=llm,
+            trace=result.trace,
+        )
+
+    # -- public API -------------------------------------------------------------------------------------------
+    def ask(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
+            llm: str | None = None, filters: Filters | None = None) -> Answer:
+        """Answer one question (with the conversation so far for follow-ups)."""
+        return self.chain(llm, top_k, filters).invoke({"question": question, "history": history or []})
+
+    def stream(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
+               llm: str | None = None, filters: Filters | None = None) -> Iterator[dict[str, Any]]:
+        """Events: ``{"type": "retrieved", "passages"}``, ``{"type": "token", "text"}``…, ``{"type": "answer", "answer"}``."""
+        llm = llm or self.settings.llm
+        t0 = time.perf_counter()
+        q = self.validate(question)
+        standalone = self.condense(q, history or [], llm)
+        t1 = time.perf_counter()
+        result = retrieve(self.reader, self.settings, standalone, top_k, filters)
+        yield {"type": "retrieved", "standalone_question": standalone, "passages": result.ranked()}
+        t2 = time.perf_counter()
+        inp: dict[str, Any] = {"question": q, "standalone": standalone, "result": result,
+                               "t": {"condense": round((t1 - t0) * 1000, 1), "retrieve": round((t2 - t1) * 1000, 1)}}
+        language = self.language_for(q)
+        if is_extractive(llm):
+            out = self._extractive(standalone, result, language)
+            for piece in _pieces(out["text"]):
+                yield {"type": "token", "text": piece}
+        else:
+            raw = ""
+            for chunk in (self._model(llm) | StrOutputParser()).stream(self.messages(standalone, result, language)):
+                raw += chunk
+                yield {"type": "token", "text": chunk}
+            out = self._verify(raw, result, language)
+        inp.update(out, language=language)
+        inp["t"]["answer"] = round((time.perf_counter() - t2) * 1000, 1)
+        answer = self._answer(inp, llm)
+        yield {"type": "answer", "answer": answer}
+
+
+def _pieces(text: str) -> Iterator[str]:
+    words = text.split(" ")
+    for i, w in enumerate(words):
+        yield w if i == 0 else " " + w
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 1)

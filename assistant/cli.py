@@ -1,0 +1,221 @@
+"""The ``assistant`` command: index | ask | chat | eval | serve. User mistakes print one line and exit 1."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant.errors import UserError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Question answering over a folder of articles.")
+_state: dict[str, Any] = {}
+
+Opt = typer.Option
+
+
+def _settings(**overrides: Any):
+    from pydantic import ValidationError
+
+    from assistant.settings import Settings
+
+    clean = {k: v for k, v in {**_state, **overrides}.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise UserError(f"bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+
+
+@app.callback()
+def _common(
+    index_dir: Annotated[Path | None, Opt(help="Index folder (ASSISTANT_INDEX_DIR).")] = None,
+    embedder: Annotated[str | None, Opt(help="Embedder (ASSISTANT_EMBEDDER).")] = None,
+    chroma_url: Annotated[str | None, Opt(help="Chroma server URL (ASSISTANT_CHROMA_URL).")] = None,
+    chunk_tokens: Annotated[int | None, Opt(help="Chunk size in tokens (ASSISTANT_CHUNK_TOKENS).")] = None,
+    chunk_overlap: Annotated[int | None, Opt(help="Chunk overlap in tokens (ASSISTANT_CHUNK_OVERLAP).")] = None,
+    model_cache_dir: Annotated[Path | None, Opt(help="Converted-model cache (ASSISTANT_MODEL_CACHE_DIR).")] = None,
+    openai_base_url: Annotated[str | None, Opt(help="OpenAI-compatible base URL (ASSISTANT_OPENAI_BASE_URL).")] = None,
+    answer_language: Annotated[str | None, Opt(help="auto | id | en (ASSISTANT_ANSWER_LANGUAGE).")] = None,
+    verbose: Annotated[bool, Opt("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    """Settings come from ASSISTANT_* variables and .env; these flags override them."""
+    _state.update(index_dir=index_dir, embedder=embedder, chroma_url=chroma_url, chunk_tokens=chunk_tokens,
+                  chunk_overlap=chunk_overlap, model_cache_dir=model_cache_dir, openai_base_url=openai_base_url,
+                  answer_language=answer_language)
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR, format="%(levelname)s %(message)s")
+
+
+@app.command()
+def index(
+    path: Annotated[Path | None, typer.Argument(help="Folder of articles (default ASSISTANT_ARTICLES_DIR).")] = None,
+    rebuild: Annotated[bool, Opt("--rebuild", help="Start over instead of updating.")] = False,
+    as_json: Annotated[bool, Opt("--json", help="Print the summary as one JSON object.")] = False,
+    if_stale: Annotated[bool, Opt("--if-stale", help="Only report when nothing changed (used by make run).")] = False,
+) -> None:
+    """Index a folder of articles (incremental: unchanged files cost nothing)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from index import build_index
+
+    settings = _settings()
+    path = path or settings.articles_dir
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), transient=True, disable=as_json or not sys.stderr.isatty(),
+                  console=None) as bar:
+        task = bar.add_task("embedding", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = build_index(path, settings.index_config(), rebuild=rebuild, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        return
+    for w in summary.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    if if_stale and summary.indexed == 0 and summary.removed == 0:
+        typer.echo(f"index up to date: {summary.chunks} passages from {summary.files} files")
+        return
+    typer.echo(
+        f"files: {summary.files} seen, {summary.indexed} indexed, {summary.unchanged} unchanged, "
+        f"{summary.skipped} skipped, {summary.removed} removed, {summary.duplicates} duplicates | "
+        f"passages: {summary.chunks} ({summary.embedded} embedded) | {summary.seconds:.1f} s, "
+        f"{summary.chunks_per_second:.1f} passages/s"
+    )
+
+
+def _print_answer(answer: Any) -> None:
+    typer.echo(answer.answer)
+    if answer.citations or answer.passages:
+        typer.echo("")
+    shown = answer.citations if answer.citations else []
+    for c in shown:
+        where = " · ".join(x for x in (c.outlet, c.title, c.date) if x) or c.source
+        flag = "" if c.supported else "  [NOT SUPPORTED by this passage]"
+        typer.echo(f"[{c.n}] {where} ({c.source}:{c.start}-{c.end}){flag}\n    “{c.quote}”")
+    if answer.abstained and answer.passages:
+        typer.echo("Closest passages:")
+        for p in answer.passages[:3]:
+            typer.echo(f"  {p.rank}. {p.source}:{p.start}-{p.end}  {p.text[:160]}…")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question (Indonesian or English).")],
+    as_json: Annotated[bool, Opt("--json", help="Print the answer object as JSON.")] = False,
+    top_k: Annotated[int | None, Opt("--top-k", help="Passages given to the answerer.")] = None,
+    llm: Annotated[str | None, Opt("--llm", help="extractive | openai:<model> | ollama:<model>")] = None,
+    source: Annotated[list[str] | None, Opt("--source", help="Only these articles (repeatable).")] = None,
+    date_from: Annotated[str | None, Opt("--from", help="Only articles dated on/after yyyy-mm-dd.")] = None,
+    date_to: Annotated[str | None, Opt("--to", help="Only articles dated on/before yyyy-mm-dd.")] = None,
+) -> None:
+    """Answer one question with cited passages."""
+    from assistant.chain import Assistant
+    from assistant.retrieval import Filters
+
+    settings = _settings(llm=llm, top_k=top_k)
+    answer = Assistant(settings).ask(question, filters=Filters(frozenset(source or []), date_from, date_to))
+    if as_json:
+        typer.echo(json.dumps(answer.public_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+
+
+@app.command()
+def chat(
+    llm: Annotated[str | None, Opt("--llm", help="extractive | openai:<model> | ollama:<model>")] = None,
+    top_k: Annotated[int | None, Opt("--top-k")] = None,
+) -> None:
+    """Chat in the terminal; follow-up questions use the conversation. Empty line or Ctrl-D ends."""
+    from assistant.chain import Assistant
+    from assistant.models import Turn
+
+    assistant = Assistant(_settings(llm=llm, top_k=top_k))
+    history: list[Turn] = []
+    while True:
+        try:
+            question = input("\n? ").strip()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not question:
+            break
+        try:
+            answer = assistant.ask(question, history=history)
+        except UserError as exc:
+            typer.echo(f"error: {exc}")
+            continue
+        if answer.standalone_question != answer.question:
+            typer.echo(f"(searched: {answer.standalone_question})")
+        _print_answer(answer)
+        history.append(Turn(question=question, answer=answer.answer))
+
+
+@app.command(name="eval", context_settings={"allow_extra_args": False})
+def eval_(
+    args: Annotated[list[str], typer.Argument(help="QUESTIONS.jsonl|csv  —or—  compare RUN_A RUN_B")],
+    out: Annotated[Path | None, Opt("--out", help="Output folder (default runs/<timestamp>).")] = None,
+    llm: Annotated[str | None, Opt("--llm")] = None,
+    top_k: Annotated[int | None, Opt("--top-k")] = None,
+    workers: Annotated[int, Opt("--workers", help="Questions answered in parallel.")] = 1,
+    as_json: Annotated[bool, Opt("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run a question set and write results.jsonl, summary.json, report.html, report.md; or compare two runs."""
+    from assistant.evaluation.commands import compare_command, run_command
+
+    if args and args[0] == "compare":
+        if len(args) != 3:
+            raise UserError("usage: assistant eval compare RUN_A RUN_B")
+        typer.echo(compare_command(Path(args[1]), Path(args[2]), as_json=as_json))
+        return
+    if len(args) != 1:
+        raise UserError("usage: assistant eval QUESTIONS.jsonl [--out DIR]  or  assistant eval compare RUN_A RUN_B")
+    typer.echo(run_command(_settings(llm=llm, top_k=top_k), Path(args[0]), out, workers=workers, as_json=as_json))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, Opt("--host", help="Listen address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, Opt("--port", help="Port (default 7860).")] = None,
+    auth: Annotated[str | None, Opt("--auth", help="user:password required to log in.")] = None,
+) -> None:
+    """Serve the chat UI (Gradio)."""
+    from ui.app import serve as serve_ui
+
+    serve_ui(_settings(host=host, port=port, auth=auth))
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

