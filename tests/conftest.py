@@ -1,0 +1,62 @@
+"""Shared fixtures: one embedder load and one index of the sample articles per test session (real components)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "articles"
+DEV_SET = ROOT / "data" / "eval" / "dev.jsonl"
+MODEL_CACHE = Path(os.environ.get("ASSISTANT_MODEL_CACHE_DIR", "~/.cache/article-assistant/models")).expanduser()
+
+
+def read_exact(path: Path) -> str:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("articles")
+    for f in SAMPLE.iterdir():
+        shutil.copy(f, d / f.name)
+    return d
+
+
+@pytest.fixture(scope="session")
+def settings(sample_dir, tmp_path_factory):
+    from assistant.settings import Settings
+
+    return Settings(articles_dir=sample_dir, index_dir=tmp_path_factory.mktemp("index"), model_cache_dir=MODEL_CACHE,
+                    _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def embedder(settings):
+    from index.embedding import load_embedder
+
+    cfg = settings.index_config()
+    return load_embedder(cfg.embedder, str(cfg.model_cache_dir), cfg.embed_batch_size, cfg.threads)
+
+
+@pytest.fixture(scope="session")
+def built_index(settings, embedder):
+    from index import build_index
+
+    return build_index(settings.articles_dir, settings.index_config())
+
+
+@pytest.fixture(scope="session")
+def assistant(settings, built_index):
+    from assistant.chain import Assistant
+
+    return Assistant(settings)

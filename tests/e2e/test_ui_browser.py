@@ -1,0 +1,146 @@
+"""The web UI in a real Chromium: ask with citations, open the cited article, upload an article, run an evaluation.
+
+The app runs in-process (``prevent_thread_lock``) over a real index of a tmp copy of the sample articles.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEV_SET, MODEL_CACHE, ROOT, SAMPLE
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+WAIT_MS = 120_000  # first answers load the embedder on a small CI machine
+QUESTION = "Berapa orang yang meninggalkan Kazakhstan sejak 21 September?"
+NEW_ARTICLE = "festival_tanjung_merbabu.txt"
+NEW_TEXT = """Festival Layang-Layang Kelapa Ungu Kembali Digelar di Tanjung Merbabu
+
+SENIN, 3 MARET 2031 | LAPORAN: TIM REDAKSI
+
+Desa Tanjung Merbabu akan menggelar Festival Layang-Layang Kelapa Ungu pada 14 Maret 2031 di pantai Pasir Jingga.
+
+Panitia festival mengatakan sebanyak 412 layang-layang raksasa berbentuk buah kelapa ungu akan diterbangkan.
+
+Kepala desa Tanjung Merbabu, Ratna Kembangsari, berharap festival itu menarik wisatawan dari luar pulau.
+"""
+NEW_QUESTION = "Kapan Festival Layang-Layang Kelapa Ungu digelar di Tanjung Merbabu?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    from assistant.chain import Assistant
+    from assistant.settings import Settings
+    from index import build_index
+    from ui.app import build_app, launch_app
+
+    tmp = tmp_path_factory.mktemp("ui")
+    articles = tmp / "articles"
+    shutil.copytree(SAMPLE, articles)
+    settings = Settings(articles_dir=articles, index_dir=tmp / "idx", model_cache_dir=MODEL_CACHE,
+                        feedback_path=tmp / "var" / "feedback.jsonl", host="127.0.0.1", port=_free_port(),
+                        _env_file=None)
+    build_index(articles, settings.index_config())
+    app = build_app(Assistant(settings), settings)
+    _, url, _ = launch_app(app, settings, prevent_thread_lock=True, quiet=True)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is missing at /usr/bin/chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM),
+                              args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    pg.set_default_timeout(WAIT_MS)
+    pg.goto(app_url)
+    pg.locator("#question textarea").wait_for()
+    yield pg
+    pg.close()
+
+
+def _ask(page, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#ask").click()
+    page.locator("#status").get_by_text("citation(s)").or_(page.locator("#status").get_by_text("No answer")).wait_for()
+
+
+def test_answer_cites_and_sources_panel_marks_the_quote(page):
+    from playwright.sync_api import expect
+
+    _ask(page, QUESTION)
+    expect(page.locator("#chatbot")).to_contain_text("[1]")
+    expect(page.locator("#chatbot a[href='#cite-1']").first).to_be_visible()
+    expect(page.locator("#sources-panel #cite-1 mark")).to_contain_text("64.234")
+    page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
+
+
+def test_open_article_highlights_the_cited_span(page):
+    from playwright.sync_api import expect
+
+    _ask(page, QUESTION)
+    page.locator("#open-article").click()
+    mark = page.locator("#article-view mark#hl")
+    expect(mark).to_contain_text("64.234")
+    expect(mark).to_be_in_viewport()
+    page.screenshot(path=str(ARTIFACTS / "ui-article.png"), full_page=True)
+
+
+def test_uploaded_article_is_indexed_and_cited(page, tmp_path):
+    from playwright.sync_api import expect
+
+    new = tmp_path / NEW_ARTICLE
+    new.write_text(NEW_TEXT, encoding="utf-8")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#library-upload input[type=file]").set_input_files(str(new))
+    expect(page.locator("#library-status")).to_contain_text("Added", timeout=WAIT_MS)
+    expect(page.locator("#library-table")).to_contain_text(NEW_ARTICLE)
+    page.screenshot(path=str(ARTIFACTS / "ui-library.png"), full_page=True)
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, NEW_QUESTION)
+    expect(page.locator("#sources-panel #cite-1")).to_contain_text(NEW_ARTICLE)
+    expect(page.locator("#chatbot")).to_contain_text("14 Maret 2031")
+
+
+def test_evaluation_tab_runs_a_small_set_and_shows_metrics(page, tmp_path):
+    from playwright.sync_api import expect
+
+    qset = tmp_path / "three.jsonl"
+    lines = DEV_SET.read_text(encoding="utf-8").splitlines()[:3]
+    qset.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ids = [json.loads(line)["id"] for line in lines]
+    page.get_by_role("tab", name="Evaluation").click()
+    page.locator("#eval-upload input[type=file]").set_input_files(str(qset))
+    page.locator("#eval-upload").get_by_text("three.jsonl").first.wait_for()
+    page.locator("#eval-run").click()
+    expect(page.locator("#eval-status")).to_contain_text("Ran 3 questions", timeout=WAIT_MS)
+    expect(page.locator("#eval-metrics")).to_contain_text("hit_at_k")
+    for item_id in ids:
+        expect(page.locator("#eval-questions")).to_contain_text(item_id)
+    expect(page.locator("#eval-report")).to_contain_text("report.html")
+    page.screenshot(path=str(ARTIFACTS / "ui-eval.png"), full_page=True)

@@ -1,0 +1,123 @@
+"""The Gradio web UI: Chat (with sources and article view), Library and Evaluation tabs.
+
+>>> from ui.app import serve
+>>> serve(Settings())  # doctest: +SKIP
+
+Only this package imports gradio, and it holds no retrieval or answering logic: it calls :class:`Assistant`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.chain import Assistant
+from assistant.errors import BadInput
+from assistant.settings import Settings
+from ui.chat import LANGUAGES, ChatHandlers
+from ui.eval_tab import evaluation_tab
+from ui.library_tab import library_tab
+from ui.render import EMPTY_SOURCES
+
+__all__ = ["build_app", "launch_app", "serve", "CSS_PATH"]
+
+CSS_PATH = Path(__file__).resolve().parent / "style.css"
+SCROLL_TO_MARK = "() => { setTimeout(() => document.getElementById('hl')?.scrollIntoView({block: 'center'}), 150); }"
+EXAMPLES = [
+    "Berapa orang yang meninggalkan Kazakhstan sejak 21 September?",
+    "Who moderated the discussion between Putin and Tokayev?",
+]
+INTRO = ("### Article assistant\nAsk questions about the indexed news articles (Indonesian or English). Every answer "
+         "cites its sources **[n]**; click a marker to see the passage, or open the whole article.")
+
+
+def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
+    """The whole UI over one shared :class:`Assistant` (launch it with :func:`launch_app`)."""
+    chat = ChatHandlers(assistant)
+    with gr.Blocks(title="Article assistant", analytics_enabled=False) as app:
+        gr.Markdown(INTRO)
+        answers = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(label="Conversation", elem_id="chatbot", height=460,
+                                             feedback_options=None, buttons=["copy"],
+                                             placeholder="Ask something about the articles to start.")
+                        with gr.Row():
+                            question = gr.Textbox(show_label=False, placeholder="Ask about the articles…", scale=6,
+                                                  elem_id="question", autofocus=True, max_lines=4)
+                            ask_btn = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                        gr.Examples(EXAMPLES, inputs=question, label="Try")
+                        status = gr.Markdown(elem_id="status")
+                        with gr.Row():
+                            new_btn = gr.Button("🗒 New chat", size="sm", elem_id="new-chat")
+                            up_btn = gr.Button("👍", size="sm", elem_id="thumbs-up")
+                            down_btn = gr.Button("👎", size="sm", elem_id="thumbs-down")
+                            case_btn = gr.Button("Save as test case", size="sm", elem_id="save-case")
+                            md_btn = gr.Button("Export Markdown", size="sm", elem_id="export-md")
+                            json_btn = gr.Button("Export JSON", size="sm", elem_id="export-json")
+                        export_file = gr.File(label="Conversation export", interactive=False, visible=True,
+                                              elem_id="export-file", height=60)
+                        with gr.Accordion("Settings", open=False):
+                            backend = gr.Textbox(value=settings.llm, label="Answer backend",
+                                                 info="extractive, openai:<model> or ollama:<model>")
+                            top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages given to the answerer (top-k)")
+                            language = gr.Dropdown(LANGUAGES, value=settings.answer_language, label="Answer language")
+                        with gr.Accordion("Retrieval debugger", open=False):
+                            debugger = gr.HTML("<p>Ask a question to see how retrieval ranked the passages.</p>",
+                                               elem_id="debugger")
+                    with gr.Column(scale=2):
+                        sources = gr.HTML(EMPTY_SOURCES, elem_id="sources-panel")
+                        with gr.Row():
+                            cite_pick = gr.Dropdown(choices=[], label="Citation", interactive=False, scale=3,
+                                                    elem_id="cite-pick")
+                            open_btn = gr.Button("Open article", scale=1, elem_id="open-article")
+                        article = gr.HTML('<div class="src-empty">The opened article appears here.</div>',
+                                          elem_id="article-view")
+            with gr.Tab("Library", id="library"):
+                library_tab(app, assistant)
+            with gr.Tab("Evaluation", id="evaluation"):
+                evaluation_tab(assistant)
+
+        ask_outputs = [chatbot, question, sources, debugger, cite_pick, answers, status]
+        ask_inputs = [question, chatbot, answers, backend, top_k, language]
+        for trigger in (question.submit, ask_btn.click):
+            trigger(chat.respond, ask_inputs, ask_outputs, show_progress="minimal")
+        open_btn.click(chat.open_article, [cite_pick, answers], article).then(None, js=SCROLL_TO_MARK)
+        new_btn.click(chat.new_chat, None, [chatbot, question, sources, debugger, cite_pick, answers, status,
+                                            article, export_file])
+        up_btn.click(lambda a: chat.rate(a, "up"), answers, status)
+        down_btn.click(lambda a: chat.rate(a, "down"), answers, status)
+        case_btn.click(chat.save_case, answers, status)
+        md_btn.click(lambda a: chat.export(a, "md"), answers, export_file)
+        json_btn.click(lambda a: chat.export(a, "json"), answers, export_file)
+    return app
+
+
+def _auth(value: str | None) -> tuple[str, str] | None:
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise BadInput("--auth must look like user:password (ASSISTANT_AUTH)")
+    return user, password
+
+
+def launch_app(app: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
+    """Queue and launch ``app`` with the settings' host, port, login and upload limit (kwargs override)."""
+    options: dict[str, Any] = {
+        "server_name": settings.host, "server_port": settings.port, "auth": _auth(settings.auth),
+        "max_file_size": settings.upload_max_mb * 1024 * 1024, "css_paths": [CSS_PATH], "show_error": False,
+        "footer_links": ["gradio"], "quiet": False,
+    }
+    options.update(kwargs)
+    return app.queue().launch(**options)
+
+
+def serve(settings: Settings) -> None:
+    """Build the assistant over the settings' index and serve the UI until interrupted."""
+    assistant = Assistant(settings)
+    launch_app(build_app(assistant, settings), settings)

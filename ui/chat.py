@@ -1,0 +1,141 @@
+"""Callbacks of the Chat tab: streaming answers, sources, article view, feedback and exports."""
+
+from __future__ import annotations
+
+import html
+import logging
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.chain import Assistant
+from assistant.errors import UserError
+from assistant.models import Answer, Turn
+from ui import exports, render
+
+__all__ = ["ChatHandlers"]
+
+log = logging.getLogger(__name__)
+LANGUAGES = [("auto (the question's)", "auto"), ("Indonesian", "id"), ("English", "en")]
+
+
+class ChatHandlers:
+    """Holds the shared :class:`Assistant`; per-browser state (the answers so far) travels in ``gr.State``."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.export_dir = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+
+    # -- answering --------------------------------------------------------------------------------------------
+    def _for_language(self, language: str) -> Assistant:
+        base = self.assistant
+        if not language or language == base.settings.answer_language:
+            return base
+        # same reader (index) and settings, other answer language: cheap, nothing is reloaded
+        return Assistant(base.settings.model_copy(update={"answer_language": language}), reader=base.reader)
+
+    def _describe(self, chunk_id: str) -> str:
+        try:
+            p = self.assistant.reader.passage(chunk_id)
+        except KeyError:
+            return chunk_id
+        snippet = p.text[:90].replace("\n", " ")
+        return f"{p.title or p.source} @{p.start}: {snippet}…"
+
+    def respond(self, question: str, messages: list[dict[str, Any]], answers: list[Answer], backend: str,
+                top_k: float, language: str) -> Iterator[tuple[Any, ...]]:
+        """Outputs: chatbot, question box, sources, debugger, citation picker, answers state, status."""
+        messages = list(messages or [])
+        answers = list(answers or [])
+        question = (question or "").strip()
+        if not question:
+            gr.Warning("Type a question about the articles first.")
+            yield messages, "", gr.skip(), gr.skip(), gr.skip(), answers, "Type a question first."
+            return
+        history = [Turn(question=a.question, answer=a.answer) for a in answers]
+        messages += [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
+        yield messages, "", render.pending_sources_html([]), gr.skip(), gr.skip(), answers, "Searching the articles…"
+        text = ""
+        try:
+            events = self._for_language(language).stream(
+                question, history=history, top_k=int(top_k) if top_k else None, llm=(backend or "").strip() or None
+            )
+            for ev in events:
+                if ev["type"] == "retrieved":
+                    yield (messages, "", render.pending_sources_html(ev["passages"]), gr.skip(), gr.skip(), answers,
+                           f"Searched for: {ev['standalone_question']}")
+                elif ev["type"] == "token":
+                    text += ev["text"]
+                    messages[-1] = {"role": "assistant", "content": text}
+                    yield messages, "", gr.skip(), gr.skip(), gr.skip(), answers, "Answering…"
+                elif ev["type"] == "answer":
+                    answer: Answer = ev["answer"]
+                    answers.append(answer)
+                    messages[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
+                    yield (messages, "", render.sources_html(answer, self.assistant.reader.document_text),
+                           render.debugger_html(answer, self._describe), self._picker(answer), answers,
+                           self._status(answer))
+        except UserError as exc:
+            gr.Warning(str(exc))
+            messages[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
+            yield messages, question, render.EMPTY_SOURCES, gr.skip(), gr.skip(), answers, f"⚠️ {exc}"
+        except Exception as exc:  # a failing backend server etc.: one line for the user, the details in the log
+            log.exception("answering failed")
+            msg = f"Answering failed ({type(exc).__name__}: {exc}). Check the backend setting and try again."
+            gr.Warning(msg)
+            messages[-1] = {"role": "assistant", "content": f"⚠️ {msg}"}
+            yield messages, question, render.EMPTY_SOURCES, gr.skip(), gr.skip(), answers, f"⚠️ {msg}"
+
+    @staticmethod
+    def _status(answer: Answer) -> str:
+        total = answer.timings_ms.get("total")
+        kind = "No answer found" if answer.abstained else f"{len(answer.citations)} citation(s)"
+        return f"{kind} · {answer.backend}" + (f" · {total / 1000:.1f} s" if total else "")
+
+    @staticmethod
+    def _picker(answer: Answer) -> Any:
+        choices = [(render.citation_label(c), c.n) for c in answer.citations]
+        return gr.update(choices=choices, value=choices[0][1] if choices else None, interactive=bool(choices))
+
+    # -- article view -----------------------------------------------------------------------------------------
+    def open_article(self, n: int | None, answers: list[Answer]) -> str:
+        if not answers or n is None:
+            return '<div class="article-view">Ask a question first, then pick one of its citations.</div>'
+        cite = next((c for c in answers[-1].citations if c.n == int(n)), None)
+        if cite is None:
+            return '<div class="article-view">That citation is not part of the last answer.</div>'
+        try:
+            text = self.assistant.reader.document_text(cite.source)
+        except KeyError:
+            return f'<div class="article-view">{html.escape(cite.source)} is no longer in the index.</div>'
+        return render.article_html(text, cite.start, cite.end, cite.title, cite.source)
+
+    # -- conversation -----------------------------------------------------------------------------------------
+    @staticmethod
+    def new_chat() -> tuple[Any, ...]:
+        return ([], "", render.EMPTY_SOURCES, "", gr.update(choices=[], value=None), [], "New conversation.", "",
+                None)
+
+    def export(self, answers: list[Answer], kind: str) -> Any:
+        if not answers:
+            gr.Warning("Nothing to export yet: ask a question first.")
+            return None
+        return str(exports.write_export(self.export_dir, answers, kind))
+
+    def rate(self, answers: list[Answer], rating: str) -> str:
+        if not answers:
+            gr.Warning("Ask a question first; feedback applies to the last answer.")
+            return ""
+        exports.append_feedback(self.assistant.settings.feedback_path, answers[-1], rating)
+        return "Thanks — recorded 👍 for the last answer." if rating == "up" else "Thanks — recorded 👎 for the last answer."
+
+    def save_case(self, answers: list[Answer]) -> str:
+        if not answers:
+            gr.Warning("Ask a question first; the last turn becomes the test case.")
+            return ""
+        path = exports.saved_cases_path(self.assistant.settings.feedback_path)
+        record = exports.append_test_case(path, answers[-1])
+        return f"Saved test case {record['id']} to {path}."

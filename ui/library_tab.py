@@ -1,0 +1,87 @@
+"""The Library tab: the indexed articles, upload → incremental index (with progress), remove, rebuild."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from assistant.chain import Assistant
+from assistant.errors import UserError
+from ui import library
+
+__all__ = ["library_tab"]
+
+
+def _progress_cb(progress: gr.Progress) -> Any:
+    def cb(stage: str, done: int, total: int) -> None:
+        progress((done, total), desc=f"{stage}: {done}/{total} chunks", unit="chunks")
+    return cb
+
+
+def library_tab(app: gr.Blocks, assistant: Assistant) -> None:
+    """Lay out the tab (inside an open ``gr.Tab``) and wire its events."""
+    settings = assistant.settings
+
+    def listing() -> tuple[Any, Any]:
+        rows = library.library_rows(assistant)
+        sources = [r[0] for r in rows]
+        return (pd.DataFrame(rows, columns=library.LIBRARY_HEADERS),
+                gr.update(choices=sources, value=None))
+
+    def after_build(summary: library.BuildSummary) -> tuple[Any, Any, str]:
+        table, pick = listing()
+        return table, pick, library.summary_line(summary)
+
+    def add(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        if not files:
+            return gr.skip(), gr.skip(), gr.skip(), "Choose one or more files first."
+        try:
+            names = library.save_uploads(list(files), settings.articles_dir, settings.upload_max_mb)
+            progress(0, desc=f"Indexing {', '.join(names)}…")
+            summary = library.build(assistant, progress=_progress_cb(progress))
+        except UserError as exc:
+            gr.Warning(str(exc))
+            return gr.skip(), gr.skip(), None, f"⚠️ {exc}"
+        table, pick, line = after_build(summary)
+        return table, pick, None, f"Added {', '.join(names)}. {line}"
+
+    def remove(source: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        if not source:
+            return gr.skip(), gr.skip(), "Pick an article to remove first."
+        try:
+            library.remove_article(source, settings.articles_dir)
+            summary = library.build(assistant, progress=_progress_cb(progress))
+        except UserError as exc:
+            gr.Warning(str(exc))
+            return gr.skip(), gr.skip(), f"⚠️ {exc}"
+        table, pick, line = after_build(summary)
+        return table, pick, f"Removed {source}. {line}"
+
+    def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        try:
+            summary = library.build(assistant, rebuild=True, progress=_progress_cb(progress))
+        except UserError as exc:
+            gr.Warning(str(exc))
+            return gr.skip(), gr.skip(), f"⚠️ {exc}"
+        return after_build(summary)
+
+    gr.Markdown(f"Articles folder: `{settings.articles_dir}` · index: `{settings.index_dir}`. "
+                f"Add .txt .md .html .htm or .pdf files (up to {settings.upload_max_mb} MB each); "
+                "only new or changed files are embedded.")
+    table = gr.Dataframe(headers=library.LIBRARY_HEADERS, interactive=False, wrap=True, label="Indexed articles",
+                         elem_id="library-table", max_height=360)
+    with gr.Row():
+        upload = gr.File(label="Add articles", file_count="multiple", file_types=list(library.ALLOWED_SUFFIXES),
+                         elem_id="library-upload", scale=2)
+        with gr.Column(scale=1):
+            pick = gr.Dropdown(choices=[], label="Article", elem_id="library-pick")
+            remove_btn = gr.Button("Remove article", variant="stop", elem_id="library-remove")
+            rebuild_btn = gr.Button("Rebuild whole index", elem_id="library-rebuild")
+    lib_status = gr.Markdown(elem_id="library-status")
+
+    upload.upload(add, upload, [table, pick, upload, lib_status])
+    remove_btn.click(remove, pick, [table, pick, lib_status])
+    rebuild_btn.click(rebuild, None, [table, pick, lib_status])
+    app.load(listing, None, [table, pick])

@@ -1,0 +1,128 @@
+"""Pure rendering of an :class:`Answer` for the web UI: chat Markdown, sources panel, article view, debugger.
+
+Everything taken from articles or answers is HTML-escaped here; no gradio import, so it is unit-testable.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+
+from assistant.models import Answer, Citation, RankedPassage
+
+__all__ = [
+    "answer_markdown", "sources_html", "article_html", "debugger_html", "pending_sources_html", "EMPTY_SOURCES",
+    "citation_label",
+]
+
+EMPTY_SOURCES = '<div class="src-empty">Sources for the answer appear here.</div>'
+_MARKER = re.compile(r"\[(\d+)\]")
+PASSAGE_CONTEXT = 300  # characters around a quote when no retrieved passage contains it
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer for the chat bubble: each known [n] becomes a link to its entry in the sources panel."""
+    known = {c.n for c in answer.citations}
+    text = answer.answer.replace("<", "&lt;").replace(">", "&gt;")
+
+    def link(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return f'<a href="#cite-{n}" class="cite-link">[{n}]</a>' if n in known else m.group(0)
+
+    text = _MARKER.sub(link, text)
+    if answer.abstained:
+        text = "⚠️ " + text + "\n\n*No passage in the indexed articles answers this; the closest ones are listed in Sources.*"
+    return text
+
+
+def citation_label(c: Citation) -> str:
+    return f"[{c.n}] {c.title or c.source}"
+
+
+def _byline(outlet: str | None, title: str | None, date: str | None, source: str) -> str:
+    parts = [f'<span class="src-outlet">{_e(outlet)}</span>' if outlet else "",
+             f'<span class="src-date">{_e(date)}</span>' if date else ""]
+    meta = " · ".join(p for p in parts if p)
+    return (f'<div class="src-title">{_e(title or source)}</div>'
+            f'<div class="src-meta">{meta}{" · " if meta else ""}<code>{_e(source)}</code></div>')
+
+
+def _with_mark(text: str, start: int, end: int, mark_id: str | None = None) -> str:
+    """``text`` escaped, with ``text[start:end]`` wrapped in ``<mark>``."""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    attr = f' id="{mark_id}"' if mark_id else ""
+    return f"{_e(text[:start])}<mark{attr}>{_e(text[start:end])}</mark>{_e(text[end:])}"
+
+
+def _context(c: Citation, passages: list[RankedPassage], doc_text: Callable[[str], str] | None) -> str:
+    for p in passages:
+        if p.source == c.source and p.start <= c.start and c.end <= p.end:
+            return _with_mark(p.text, c.start - p.start, c.end - p.start)
+    if doc_text is not None:
+        try:
+            text = doc_text(c.source)
+        except KeyError:
+            text = ""
+        if text:
+            lo, hi = max(0, c.start - PASSAGE_CONTEXT), min(len(text), c.end + PASSAGE_CONTEXT)
+            return ("…" if lo else "") + _with_mark(text[lo:hi], c.start - lo, c.end - lo) + ("…" if hi < len(text) else "")
+    return f"<mark>{_e(c.quote)}</mark>"
+
+
+def sources_html(answer: Answer, doc_text: Callable[[str], str] | None = None) -> str:
+    """The sources panel: one card per citation (passage with the quoted span marked), or the closest passages."""
+    if answer.abstained or not answer.citations:
+        cards = [
+            f'<div class="src-card src-near"><div class="src-n">#{p.rank} · score {p.score:.3f}</div>'
+            f'{_byline(p.outlet, p.title, p.date, p.source)}<div class="src-text">{_e(p.text)}</div></div>'
+            for p in answer.passages[:3]
+        ]
+        head = "No answer in the articles. Closest passages:" if answer.abstained else "Retrieved passages:"
+        return f'<div class="sources"><div class="src-head">{head}</div>{"".join(cards) or "(none)"}</div>'
+    cards = []
+    for c in answer.citations:
+        weak = "" if c.supported else '<span class="src-weak" title="the passage only partly backs this sentence">weak support</span>'
+        cards.append(
+            f'<div class="src-card" id="cite-{c.n}"><div class="src-n">[{c.n}] {weak}</div>'
+            f"{_byline(c.outlet, c.title, c.date, c.source)}"
+            f'<div class="src-text">{_context(c, answer.passages, doc_text)}</div></div>'
+        )
+    return f'<div class="sources"><div class="src-head">Sources</div>{"".join(cards)}</div>'
+
+
+def pending_sources_html(passages: list[RankedPassage]) -> str:
+    items = "".join(f"<li>{_e(p.title or p.source)}</li>" for p in passages[:5])
+    return f'<div class="sources"><div class="src-head">Reading {len(passages)} passages…</div><ul>{items}</ul></div>'
+
+
+def article_html(text: str, start: int, end: int, title: str | None, source: str) -> str:
+    """The whole cleaned article with the cited span in ``<mark id="hl">`` (scrolled into view by the page)."""
+    body = _with_mark(text, start, end, mark_id="hl")
+    return (f'<div class="article-view"><div class="article-head">{_e(title or source)} '
+            f'<code>{_e(source)}</code></div><div class="article-body">{body}</div></div>')
+
+
+def debugger_html(answer: Answer, describe: Callable[[str], str]) -> str:
+    """Standalone query plus the dense, BM25 and fused rankings (``describe(chunk_id)`` names a chunk)."""
+    t = answer.trace
+    if t is None:
+        return "<p>No retrieval trace for this answer.</p>"
+
+    def table(name: str, rows: list[tuple[str, float]]) -> str:
+        body = "".join(
+            f"<tr><td>{i}</td><td>{s:.4f}</td><td>{_e(describe(cid))}</td></tr>" for i, (cid, s) in enumerate(rows[:10], 1)
+        )
+        return f'<div class="dbg-col"><b>{name}</b><table><tr><th>#</th><th>score</th><th>chunk</th></tr>{body}</table></div>'
+
+    timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items())
+    return (
+        f'<div class="debugger"><p><b>Standalone query:</b> {_e(t.query)}</p>'
+        f"<p>question language <code>{_e(t.question_language)}</code> · BM25 weight {t.bm25_weight:.2f} · "
+        f"backend <code>{_e(answer.backend)}</code> · {_e(timings)}</p>"
+        f'<div class="dbg-cols">{table("Dense", t.dense)}{table("BM25", t.bm25)}{table("Fused (RRF)", t.fused)}</div></div>'
+    )
