@@ -53,14 +53,14 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                         gr.Examples(EXAMPLES, inputs=question, label="Try")
                         status = gr.Markdown(elem_id="status")
                         with gr.Row():
-                            new_btn = gr.Button("🗒 New chat", size="sm", elem_id="new-chat")
-                            up_btn = gr.Button("👍", size="sm", elem_id="thumbs-up")
-                            down_btn = gr.Button("👎", size="sm", elem_id="thumbs-down")
+                            new_btn = gr.Button("New chat", size="sm", elem_id="new-chat")
+                            up_btn = gr.Button("👍 Good answer", size="sm", elem_id="thumbs-up")
+                            down_btn = gr.Button("👎 Bad answer", size="sm", elem_id="thumbs-down")
                             case_btn = gr.Button("Save as test case", size="sm", elem_id="save-case")
                             md_btn = gr.Button("Export Markdown", size="sm", elem_id="export-md")
                             json_btn = gr.Button("Export JSON", size="sm", elem_id="export-json")
-                        export_file = gr.File(label="Conversation export", interactive=False, visible=True,
-                                              elem_id="export-file", height=60)
+                        export_file = gr.File(label="Conversation export", interactive=False, visible=False,
+                                              elem_id="export-file")
                         with gr.Accordion("Settings", open=False):
                             backend = gr.Textbox(value=settings.llm, label="Answer backend",
                                                  info="extractive, openai:<model> or ollama:<model>")

@@ -97,33 +97,34 @@ class ChatHandlers:
 
     @staticmethod
     def _picker(answer: Answer) -> Any:
-        choices = [(render.citation_label(c), c.n) for c in answer.citations]
+        choices = [(render.citation_label(cs[0]), n) for n, cs in render.group_citations(answer).items()]
         return gr.update(choices=choices, value=choices[0][1] if choices else None, interactive=bool(choices))
 
     # -- article view -----------------------------------------------------------------------------------------
     def open_article(self, n: int | None, answers: list[Answer]) -> str:
         if not answers or n is None:
             return '<div class="article-view">Ask a question first, then pick one of its citations.</div>'
-        cite = next((c for c in answers[-1].citations if c.n == int(n)), None)
-        if cite is None:
+        cites = render.group_citations(answers[-1]).get(int(n), [])
+        if not cites:
             return '<div class="article-view">That citation is not part of the last answer.</div>'
+        cite = cites[0]
         try:
             text = self.assistant.reader.document_text(cite.source)
         except KeyError:
             return f'<div class="article-view">{html.escape(cite.source)} is no longer in the index.</div>'
-        return render.article_html(text, cite.start, cite.end, cite.title, cite.source)
+        return render.article_html(text, [(c.start, c.end) for c in cites], cite.title, cite.source)
 
     # -- conversation -----------------------------------------------------------------------------------------
     @staticmethod
     def new_chat() -> tuple[Any, ...]:
         return ([], "", render.EMPTY_SOURCES, "", gr.update(choices=[], value=None), [], "New conversation.", "",
-                None)
+                gr.update(value=None, visible=False))
 
     def export(self, answers: list[Answer], kind: str) -> Any:
         if not answers:
             gr.Warning("Nothing to export yet: ask a question first.")
-            return None
-        return str(exports.write_export(self.export_dir, answers, kind))
+            return gr.skip()
+        return gr.update(value=str(exports.write_export(self.export_dir, answers, kind)), visible=True)
 
     def rate(self, answers: list[Answer], rating: str) -> str:
         if not answers:

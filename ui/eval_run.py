@@ -15,6 +15,7 @@ __all__ = ["BUNDLED_SET", "run_set", "metric_rows", "question_rows", "METRIC_HEA
 
 BUNDLED_SET = Path(__file__).resolve().parent.parent / "data" / "eval" / "dev.jsonl"
 METRIC_HEADERS = ["metric", "overall"]
+QUESTION_WIDTHS = ["7%", "5%", "7%", "25%", "25%", "13%", "4%", "4%", "4%", "6%"]
 QUESTION_HEADERS = ["id", "pass", "failure", "question", "answer", "reference", "hit@k", "MRR", "F1", "latency ms"]
 
 
@@ -29,7 +30,8 @@ def metric_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     metrics = summary.get("metrics") or {}
     groups: list[tuple[str, dict[str, Any]]] = [("overall", metrics.get("overall") or {})]
     for key in ("by_type", "by_lang"):
-        groups += [(str(name), g) for name, g in (metrics.get(key) or {}).items()]
+        label = "type" if key == "by_type" else "lang"
+        groups += [(f"{label}: {name}", g) for name, g in (metrics.get(key) or {}).items()]
     if len(groups) == 1 and not groups[0][1]:  # an unexpected shape: flatten what is there
         groups = [("overall", {k: v for k, v in summary.items() if isinstance(v, (int, float))})]
     names: list[str] = []
@@ -49,7 +51,7 @@ def question_rows(out_dir: Path) -> list[list[Any]]:
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
-        rows.append([r.get("id"), "✅" if r.get("pass") else "❌", r.get("failure") or r.get("error") or "",
+        rows.append([r.get("id"), "yes" if r.get("pass") else "NO", r.get("failure") or r.get("error") or "",
                      r.get("question"), r.get("answer"), r.get("reference"), _fmt(r.get("hit_at_k")),
                      _fmt(r.get("mrr")), _fmt(r.get("token_f1")), _fmt(r.get("latency_ms"))])
     return rows

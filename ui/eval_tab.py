@@ -51,5 +51,6 @@ def evaluation_tab(assistant: Assistant) -> None:
     eval_status = gr.Markdown(elem_id="eval-status")
     metrics = gr.Dataframe(label="Metrics", interactive=False, elem_id="eval-metrics", max_height=420)
     per_question = gr.Dataframe(label="Per question", interactive=False, wrap=True, elem_id="eval-questions",
+                                column_widths=eval_run.QUESTION_WIDTHS,
                                 max_height=420)
     run_btn.click(run, qset, [metrics, per_question, report, eval_status])

@@ -71,7 +71,8 @@ def library_tab(app: gr.Blocks, assistant: Assistant) -> None:
                 f"Add .txt .md .html .htm or .pdf files (up to {settings.upload_max_mb} MB each); "
                 "only new or changed files are embedded.")
     table = gr.Dataframe(headers=library.LIBRARY_HEADERS, interactive=False, wrap=True, label="Indexed articles",
-                         elem_id="library-table", max_height=360)
+                         elem_id="library-table", max_height=360,
+                         column_widths=["22%", "44%", "14%", "10%", "10%"])
     with gr.Row():
         upload = gr.File(label="Add articles", file_count="multiple", file_types=list(library.ALLOWED_SUFFIXES),
                          elem_id="library-upload", scale=2)

@@ -13,7 +13,7 @@ from assistant.models import Answer, Citation, RankedPassage
 
 __all__ = [
     "answer_markdown", "sources_html", "article_html", "debugger_html", "pending_sources_html", "EMPTY_SOURCES",
-    "citation_label",
+    "citation_label", "group_citations",
 ]
 
 EMPTY_SOURCES = '<div class="src-empty">Sources for the answer appear here.</div>'
@@ -52,30 +52,47 @@ def _byline(outlet: str | None, title: str | None, date: str | None, source: str
             f'<div class="src-meta">{meta}{" · " if meta else ""}<code>{_e(source)}</code></div>')
 
 
-def _with_mark(text: str, start: int, end: int, mark_id: str | None = None) -> str:
-    """``text`` escaped, with ``text[start:end]`` wrapped in ``<mark>``."""
-    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    attr = f' id="{mark_id}"' if mark_id else ""
-    return f"{_e(text[:start])}<mark{attr}>{_e(text[start:end])}</mark>{_e(text[end:])}"
+def _with_marks(text: str, spans: list[tuple[int, int]], mark_id: str | None = None) -> str:
+    """``text`` escaped, with each ``text[start:end]`` wrapped in ``<mark>`` (the first one gets ``mark_id``)."""
+    out, pos = [], 0
+    for i, (start, end) in enumerate(sorted(spans)):
+        start, end = max(pos, min(start, len(text))), max(pos, min(end, len(text)))
+        attr = f' id="{mark_id}"' if mark_id and i == 0 else ""
+        out.append(f"{_e(text[pos:start])}<mark{attr}>{_e(text[start:end])}</mark>")
+        pos = end
+    return "".join(out) + _e(text[pos:])
 
 
-def _context(c: Citation, passages: list[RankedPassage], doc_text: Callable[[str], str] | None) -> str:
+def _context(cites: list[Citation], passages: list[RankedPassage], doc_text: Callable[[str], str] | None) -> str:
+    """The passage holding the cited spans (or the article text around them), with every span marked."""
+    lo_c, hi_c = min(c.start for c in cites), max(c.end for c in cites)
+    source = cites[0].source
     for p in passages:
-        if p.source == c.source and p.start <= c.start and c.end <= p.end:
-            return _with_mark(p.text, c.start - p.start, c.end - p.start)
+        if p.source == source and p.start <= lo_c and hi_c <= p.end:
+            return _with_marks(p.text, [(c.start - p.start, c.end - p.start) for c in cites])
+    text = ""
     if doc_text is not None:
         try:
-            text = doc_text(c.source)
+            text = doc_text(source)
         except KeyError:
             text = ""
-        if text:
-            lo, hi = max(0, c.start - PASSAGE_CONTEXT), min(len(text), c.end + PASSAGE_CONTEXT)
-            return ("…" if lo else "") + _with_mark(text[lo:hi], c.start - lo, c.end - lo) + ("…" if hi < len(text) else "")
-    return f"<mark>{_e(c.quote)}</mark>"
+    if text:
+        lo, hi = max(0, lo_c - PASSAGE_CONTEXT), min(len(text), hi_c + PASSAGE_CONTEXT)
+        body = _with_marks(text[lo:hi], [(c.start - lo, c.end - lo) for c in cites])
+        return ("…" if lo else "") + body + ("…" if hi < len(text) else "")
+    return " … ".join(f"<mark>{_e(c.quote)}</mark>" for c in cites)
+
+
+def group_citations(answer: Answer) -> dict[int, list[Citation]]:
+    """Citations by marker number: one [n] may back several sentences with different spans of one passage."""
+    groups: dict[int, list[Citation]] = {}
+    for c in answer.citations:
+        groups.setdefault(c.n, []).append(c)
+    return groups
 
 
 def sources_html(answer: Answer, doc_text: Callable[[str], str] | None = None) -> str:
-    """The sources panel: one card per citation (passage with the quoted span marked), or the closest passages."""
+    """The sources panel: one card per [n] (passage with the quoted spans marked), or the closest passages."""
     if answer.abstained or not answer.citations:
         cards = [
             f'<div class="src-card src-near"><div class="src-n">#{p.rank} · score {p.score:.3f}</div>'
@@ -85,12 +102,14 @@ def sources_html(answer: Answer, doc_text: Callable[[str], str] | None = None) -
         head = "No answer in the articles. Closest passages:" if answer.abstained else "Retrieved passages:"
         return f'<div class="sources"><div class="src-head">{head}</div>{"".join(cards) or "(none)"}</div>'
     cards = []
-    for c in answer.citations:
-        weak = "" if c.supported else '<span class="src-weak" title="the passage only partly backs this sentence">weak support</span>'
+    for n, cites in group_citations(answer).items():
+        c = cites[0]
+        weak = "" if all(x.supported for x in cites) else (
+            '<span class="src-weak" title="the passage only partly backs the sentence">weak support</span>')
         cards.append(
-            f'<div class="src-card" id="cite-{c.n}"><div class="src-n">[{c.n}] {weak}</div>'
+            f'<div class="src-card" id="cite-{n}"><div class="src-n">[{n}] {weak}</div>'
             f"{_byline(c.outlet, c.title, c.date, c.source)}"
-            f'<div class="src-text">{_context(c, answer.passages, doc_text)}</div></div>'
+            f'<div class="src-text">{_context(cites, answer.passages, doc_text)}</div></div>'
         )
     return f'<div class="sources"><div class="src-head">Sources</div>{"".join(cards)}</div>'
 
@@ -100,9 +119,9 @@ def pending_sources_html(passages: list[RankedPassage]) -> str:
     return f'<div class="sources"><div class="src-head">Reading {len(passages)} passages…</div><ul>{items}</ul></div>'
 
 
-def article_html(text: str, start: int, end: int, title: str | None, source: str) -> str:
-    """The whole cleaned article with the cited span in ``<mark id="hl">`` (scrolled into view by the page)."""
-    body = _with_mark(text, start, end, mark_id="hl")
+def article_html(text: str, spans: list[tuple[int, int]], title: str | None, source: str) -> str:
+    """The whole cleaned article with the cited spans marked, the first as ``<mark id="hl">`` (scrolled into view)."""
+    body = _with_marks(text, spans, mark_id="hl")
     return (f'<div class="article-view"><div class="article-head">{_e(title or source)} '
             f'<code>{_e(source)}</code></div><div class="article-body">{body}</div></div>')
 

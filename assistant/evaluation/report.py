@@ -42,7 +42,9 @@ def fmt(v: Any) -> str:
         return "-"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    return f"{v:.3f}" if isinstance(v, float) else str(v)
+    if isinstance(v, float):
+        return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3f}"
+    return str(v)
 
 
 def _md_table(groups: dict[str, dict[str, Any]], label: str) -> list[str]:

@@ -56,7 +56,7 @@ def app_url(tmp_path_factory):
     build_index(articles, settings.index_config())
     app = build_app(Assistant(settings), settings)
     _, url, _ = launch_app(app, settings, prevent_thread_lock=True, quiet=True)
-    yield url
+    yield url, settings
     app.close()
 
 
@@ -78,7 +78,7 @@ def page(browser, app_url):
     ARTIFACTS.mkdir(exist_ok=True)
     pg = browser.new_page(viewport={"width": 1400, "height": 1000})
     pg.set_default_timeout(WAIT_MS)
-    pg.goto(app_url)
+    pg.goto(app_url[0])
     pg.locator("#question textarea").wait_for()
     yield pg
     pg.close()
@@ -90,14 +90,22 @@ def _ask(page, question: str) -> None:
     page.locator("#status").get_by_text("citation(s)").or_(page.locator("#status").get_by_text("No answer")).wait_for()
 
 
-def test_answer_cites_and_sources_panel_marks_the_quote(page):
+def test_answer_cites_and_sources_panel_marks_the_quote(page, app_url):
     from playwright.sync_api import expect
 
     _ask(page, QUESTION)
     expect(page.locator("#chatbot")).to_contain_text("[1]")
     expect(page.locator("#chatbot a[href='#cite-1']").first).to_be_visible()
-    expect(page.locator("#sources-panel #cite-1 mark")).to_contain_text("64.234")
+    expect(page.locator("#sources-panel #cite-1 mark").first).to_contain_text("64.234")
     page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
+    # feedback and export of the same turn
+    settings = app_url[1]
+    page.locator("#thumbs-up").click()
+    expect(page.locator("#status")).to_contain_text("recorded")
+    record = json.loads(settings.feedback_path.read_text(encoding="utf-8").splitlines()[-1])
+    assert record["rating"] == "up" and record["citations"][0]["n"] == 1 and record["question"] == QUESTION
+    page.locator("#export-json").click()
+    expect(page.locator("#export-file")).to_contain_text(".json")
 
 
 def test_open_article_highlights_the_cited_span(page):
@@ -106,7 +114,7 @@ def test_open_article_highlights_the_cited_span(page):
     _ask(page, QUESTION)
     page.locator("#open-article").click()
     mark = page.locator("#article-view mark#hl")
-    expect(mark).to_contain_text("64.234")
+    expect(mark).to_contain_text("64.234")  # the first cited span of [1]
     expect(mark).to_be_in_viewport()
     page.screenshot(path=str(ARTIFACTS / "ui-article.png"), full_page=True)
 

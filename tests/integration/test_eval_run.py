@@ -1,0 +1,43 @@
+"""End to end: the bundled dev set through the real assistant (sample corpus index), then a self-compare."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation.commands import compare, compare_command
+from assistant.evaluation.dataset import load_items
+from assistant.evaluation.runner import run_eval
+
+DEV_SET = Path(__file__).parents[2] / "data" / "eval" / "dev.jsonl"
+
+
+@pytest.mark.slow
+def test_dev_set_run_meets_floors_and_self_compare_has_no_flips(assistant, tmp_path):
+    items = load_items(DEV_SET)
+    seen: list[int] = []
+    summary = run_eval(assistant, items, tmp_path, workers=2, progress=lambda done, total: seen.append(done),
+                       dataset=DEV_SET.name)
+
+    for name in ("results.jsonl", "summary.json", "report.md", "report.html"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [it.id for it in items] and sorted(seen) == list(range(1, len(items) + 1))
+    assert not [r["id"] for r in rows if r["error"]]
+    assert summary["warnings"] == []  # every source is indexed and every evidence string is found verbatim
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in html and "<script" not in html and "<link" not in html
+
+    ov = summary["metrics"]["overall"]
+    assert ov["hit_at_k"] >= 0.8
+    assert ov["answer_correct"] >= 0.6  # accuracy over answerable questions
+    assert ov["abstention_rate"] >= 0.6  # on unanswerable questions
+    assert ov["citation_exactness"] == 1.0
+    assert set(summary["metrics"]["by_lang"]) == {"id", "en"}
+    assert summary["settings"]["corpus_hash"] and summary["settings"]["top_k"] == assistant.settings.top_k
+
+    same = compare(tmp_path, tmp_path)
+    assert same["fixed"] == [] and same["broken"] == []
+    assert "fixed (fail -> pass): none" in compare_command(tmp_path, tmp_path)
