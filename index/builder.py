@@ -25,7 +25,15 @@ from index.embedding import load_embedder
 from index.errors import BadInput, IndexModelMismatch
 from index.loading import LoadedDocument, Skipped, discover, load_file
 from index.metadata import extract_metadata
-from index.state import ChunkRecord, FileRecord, IndexState, commit_state, documents_dir, load_state, read_document
+from index.state import (
+    ChunkRecord,
+    FileRecord,
+    IndexState,
+    commit_state,
+    documents_dir,
+    load_state,
+    read_document,
+)
 from index.store import ChunkStore, StoreSettings
 from index.stories import assign_stories
 

@@ -82,7 +82,7 @@ def test_chunk_offsets_are_exact_and_sentence_aligned(path):
 
 
 def test_crlf_offsets_are_not_translated(tmp_path):
-    raw = "Judul Berita Contoh Yang Panjang\r\nKalimat pertama di sini. Kalimat kedua di sana.\r\n".encode()
+    raw = b"Judul Berita Contoh Yang Panjang\r\nKalimat pertama di sini. Kalimat kedua di sana.\r\n"
     f = tmp_path / "a.txt"
     f.write_bytes(raw)
     doc = load_file(tmp_path, f)
