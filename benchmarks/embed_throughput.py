@@ -45,7 +45,7 @@ def main() -> None:
     from index.embedding import load_embedder
 
     texts = passages(args.passages)
-    cfg = IndexConfig(index_dir=Path(tempfile.mkdtemp()) / "idx",
+    cfg = IndexConfig(index_dir=Path(tempfile.mkdtemp()) / "idx", chunk_tokens=400,  # one chunk per passage
                       model_cache_dir=Path("~/.cache/article-assistant/models").expanduser())
     emb = load_embedder(cfg.embedder, str(cfg.model_cache_dir), 32, 0)
     emb.embed_documents(texts[:4])  # warm-up

@@ -34,7 +34,8 @@ class Embedder:
         self.name = name
         self.model = model
         self.batch_size = batch_size
-        self.dimension = int(model.get_sentence_embedding_dimension())
+        dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        self.dimension = int(dim())
         self.max_tokens = int(getattr(model, "max_seq_length", 512) or 512)
         self._lock = threading.Lock()  # torch inference is not re-entrant across threads on one model
 
