@@ -20,25 +20,31 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from assistant.backends import is_extractive, make_chat_model
 from assistant.citations import citations_from_picks, verify_generated
 from assistant.condense import condense_rule, history_text, is_follow_up
-from assistant.errors import BackendUnavailable, BadInput
+from assistant.errors import BackendUnavailable
 from assistant.extractive import answer_extractively
+from assistant.injection import redact_instructions
 from assistant.models import Answer, Turn
 from assistant.prompts import REFUSALS, load_prompt
-from assistant.question import analyse_question, clean_question
+from assistant.question import analyse_question, clean_question, validate_question
 from assistant.retrieval import Filters, RetrievalResult, retrieve
 from assistant.settings import Settings
 from index import IndexReader, open_index
-from index.state import load_state
+from index.state import current_name
 
 __all__ = ["Assistant", "format_passages"]
 
 
 def format_passages(result: RetrievalResult) -> str:
-    """Passages as numbered, delimited, escaped blocks: article text can never pose as instructions."""
+    """Passages as numbered, delimited, escaped blocks: article text can never pose as instructions.
+
+    Markup is escaped (a passage cannot close its block or open a system turn), and sentences that address the
+    model with instructions are withheld (:mod:`assistant.injection`); the system prompt says the blocks are data.
+    """
     blocks = []
     for i, p in enumerate(result.passages, start=1):
         label = "; ".join(x for x in (p.outlet, p.title, p.date, p.source) if x)
-        blocks.append(f'<passage n="{i}" source="{html.escape(label)}">\n{html.escape(p.text)}\n</passage>')
+        body = html.escape(redact_instructions(p.text))
+        blocks.append(f'<passage n="{i}" source="{html.escape(label)}">\n{body}\n</passage>')
     return "\n".join(blocks)
 
 
@@ -53,13 +59,27 @@ class Assistant:
 
     # -- index lifecycle --------------------------------------------------------------------------------------
     def refresh(self) -> bool:
-        """Reopen the index if a build committed a new generation since; returns whether it did."""
-        state = load_state(self.settings.index_dir)
-        if state is not None and state.generation != self.reader.generation:
-            with self._lock:
+        """Reopen the index if a build committed a new state since; returns whether it did.
+
+        Cheap when nothing changed (one small file read), so it runs before every question: a build committed by
+        another process or the Library tab is picked up by the next question, and a question in flight finishes on
+        the reader it started with (the builder keeps the replaced state and collection until the next build).
+        """
+        name = current_name(self.settings.index_dir)
+        folder = self.reader.state.folder
+        if name is None or (folder is not None and folder.name == name):
+            return False
+        with self._lock:
+            folder = self.reader.state.folder
+            if folder is None or folder.name != name:
                 self.reader = open_index(self.settings.index_config())
-            return True
+                return True
         return False
+
+    def current_reader(self) -> IndexReader:
+        """The reader for the next question (after :meth:`refresh`); callers keep it for the whole question."""
+        self.refresh()
+        return self.reader
 
     # -- steps ------------------------------------------------------------------------------------------------
     def _model(self, name: str) -> Any:
@@ -68,15 +88,7 @@ class Assistant:
         return self._models[name]
 
     def validate(self, question: str) -> str:
-        q = clean_question(question or "")
-        if not q:
-            raise BadInput("the question is empty: type a question about the articles")
-        if len(q) > self.settings.max_question_chars:
-            raise BadInput(
-                f"the question is {len(q)} characters long; the limit is {self.settings.max_question_chars} "
-                "(ASSISTANT_MAX_QUESTION_CHARS)"
-            )
-        return q
+        return validate_question(question, self.settings.max_question_chars)
 
     def condense(self, question: str, history: list[Turn], llm: str) -> str:
         if not history or not is_follow_up(question):
@@ -116,22 +128,24 @@ class Assistant:
             t0 = time.perf_counter()
             q = self.validate(inp["question"])
             standalone = self.condense(q, list(inp.get("history") or []), llm)
-            return {**inp, "question": q, "standalone": standalone, "t": {"condense": _ms(t0)}}
+            return {**inp, "question": q, "standalone": standalone, "reader": self.current_reader(),
+                    "t": {"condense": _ms(t0)}}
 
         def retrieve_step(inp: dict[str, Any]) -> dict[str, Any]:
             t0 = time.perf_counter()
-            result = retrieve(self.reader, self.settings, inp["standalone"], top_k, filters)
+            result = retrieve(inp["reader"], self.settings, inp["standalone"], top_k, filters)
             return {**inp, "result": result, "t": {**inp["t"], "retrieve": _ms(t0)}}
 
         def answer_step(inp: dict[str, Any]) -> dict[str, Any]:
             t0 = time.perf_counter()
             result: RetrievalResult = inp["result"]
             language = self.language_for(inp["question"])
+            reader = inp["reader"]
             if is_extractive(llm):
-                out = self._extractive(inp["standalone"], result, language)
+                out = self._extractive(inp["standalone"], result, language, reader)
             else:
                 raw = (self._model(llm) | StrOutputParser()).invoke(self.messages(inp["standalone"], result, language))
-                out = self._verify(raw, result, language)
+                out = self._verify(raw, result, language, reader)
             return {**inp, **out, "language": language, "t": {**inp["t"], "answer": _ms(t0)}}
 
         def build(inp: dict[str, Any]) -> Answer:
@@ -140,14 +154,15 @@ class Assistant:
         return (RunnableLambda(condense_step) | RunnableLambda(retrieve_step) | RunnableLambda(answer_step)
                 | RunnableLambda(build))
 
-    def _extractive(self, standalone: str, result: RetrievalResult, language: str) -> dict[str, Any]:
-        ex = answer_extractively(analyse_question(standalone), result.passages, self.reader, result.dense_scores)
+    def _extractive(self, standalone: str, result: RetrievalResult, language: str,
+                    reader: IndexReader) -> dict[str, Any]:
+        ex = answer_extractively(analyse_question(standalone), result.passages, reader, result.dense_scores)
         text = ex.answer_text() if not ex.abstained else REFUSALS[language]
         return {"text": text, "citations": citations_from_picks(ex.picks, result.passages), "removed": [],
                 "abstained": ex.abstained}
 
-    def _verify(self, raw: str, result: RetrievalResult, language: str) -> dict[str, Any]:
-        text, cites, removed = verify_generated(raw.strip(), result.passages, self.reader.embedder)
+    def _verify(self, raw: str, result: RetrievalResult, language: str, reader: IndexReader) -> dict[str, Any]:
+        text, cites, removed = verify_generated(raw.strip(), result.passages, reader.embedder)
         refused = any(r.rstrip(".").lower() in text.lower() for r in REFUSALS.values()) or not text
         if refused:
             text, cites = REFUSALS[language], []
@@ -178,14 +193,15 @@ class Assistant:
         q = self.validate(question)
         standalone = self.condense(q, history or [], llm)
         t1 = time.perf_counter()
-        result = retrieve(self.reader, self.settings, standalone, top_k, filters)
+        reader = self.current_reader()
+        result = retrieve(reader, self.settings, standalone, top_k, filters)
         yield {"type": "retrieved", "standalone_question": standalone, "passages": result.ranked()}
         t2 = time.perf_counter()
         inp: dict[str, Any] = {"question": q, "standalone": standalone, "result": result,
                                "t": {"condense": round((t1 - t0) * 1000, 1), "retrieve": round((t2 - t1) * 1000, 1)}}
         language = self.language_for(q)
         if is_extractive(llm):
-            out = self._extractive(standalone, result, language)
+            out = self._extractive(standalone, result, language, reader)
             for piece in _pieces(out["text"]):
                 yield {"type": "token", "text": piece}
         else:
@@ -193,7 +209,7 @@ class Assistant:
             for chunk in (self._model(llm) | StrOutputParser()).stream(self.messages(standalone, result, language)):
                 raw += chunk
                 yield {"type": "token", "text": chunk}
-            out = self._verify(raw, result, language)
+            out = self._verify(raw, result, language, reader)
         inp.update(out, language=language)
         inp["t"]["answer"] = round((time.perf_counter() - t2) * 1000, 1)
         answer = self._answer(inp, llm)

@@ -118,10 +118,14 @@ def ask(
     date_to: Annotated[str | None, Opt("--to", help="Only articles dated on/before yyyy-mm-dd.")] = None,
 ) -> None:
     """Answer one question with cited passages."""
+    from assistant.question import validate_question
+
+    settings = _settings(llm=llm, top_k=top_k)
+    validate_question(question, settings.max_question_chars)  # an empty or huge question fails before the index loads
+
     from assistant.chain import Assistant
     from assistant.retrieval import Filters
 
-    settings = _settings(llm=llm, top_k=top_k)
     answer = Assistant(settings).ask(question, filters=Filters(frozenset(source or []), date_from, date_to))
     if as_json:
         typer.echo(json.dumps(answer.public_dict(), ensure_ascii=False, indent=2))

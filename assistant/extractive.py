@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.injection import inside, instruction_spans
 from assistant.question import QuestionInfo
 from index.analysis import analyze, normalize_number
 from index.chunking import split_sentences
@@ -119,9 +120,10 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
     names = {n for n in names if n not in q_weights}  # exact anchors not already counted as terms
     sents: list[_Sent] = []
     for n, p in enumerate(passages, start=1):
+        withheld = instruction_spans(p.text)  # article text addressing an AI is never an answer
         for s in split_sentences(p.text):
             text = p.text[s.start : s.end]
-            if len(text) < 15:
+            if len(text) < 15 or inside(withheld, s.start, s.end):
                 continue
             sents.append(_Sent(n, p, p.start + s.start, p.start + s.end, text, set(analyze(text))))
     if not sents:

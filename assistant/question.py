@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
+from assistant.errors import BadInput
 from index.analysis import analyze
 from index.language import detect_language
 
-__all__ = ["QuestionInfo", "analyse_question", "clean_question"]
+__all__ = ["QuestionInfo", "analyse_question", "clean_question", "validate_question"]
 
 _TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("compare", re.compile(
@@ -27,7 +29,14 @@ _QUESTION_WORDS = frozenset(
     "berapa berapakah siapa siapakah mengapa kenapa kapan apa apakah bagaimana mana manakah dimana what which who "
     "whom why when where how many much according artikel article articles menurut sebutkan saja".split()
 )
-_CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+# Invisible characters that only get in the way of matching: C0/C1 controls (not the whitespace ones), zero-width
+# spaces and joiners, bidi marks and overrides, soft hyphen, word joiners, variation selectors, BOM, tag characters,
+# interlinear annotation marks and lone surrogates (undecodable bytes in a command-line argument).
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\xad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\ud800-\udfff"
+    "\U000e0000-\U000e007f]"
+)
 
 
 @dataclass(frozen=True)
@@ -43,8 +52,29 @@ class QuestionInfo:
 
 
 def clean_question(text: str) -> str:
-    """Remove control and zero-width characters, collapse whitespace."""
-    return re.sub(r"\s+", " ", _CONTROL.sub("", text)).strip()
+    """Remove control and zero-width characters, compose accents (NFC), collapse whitespace (tabs, line breaks).
+
+    >>> clean_question("Siapa\\u200b presiden\\x00 \\t Kazakh\\u00adstan?\\n")
+    'Siapa presiden Kazakhstan?'
+    """
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", _INVISIBLE.sub("", text))).strip()
+
+
+def validate_question(text: str | None, max_chars: int) -> str:
+    """The cleaned question, or :class:`BadInput` when it is empty or longer than ``max_chars`` once cleaned.
+
+    >>> validate_question("  Siapa presiden Kazakhstan?  ", 2000)
+    'Siapa presiden Kazakhstan?'
+    """
+    q = clean_question(text or "")
+    if not q:
+        raise BadInput("the question is empty: type a question about the articles")
+    if len(q) > max_chars:
+        raise BadInput(
+            f"the question is {len(q):,} characters long; the limit is {max_chars:,} (ASSISTANT_MAX_QUESTION_CHARS): "
+            "ask about one thing at a time"
+        )
+    return q
 
 
 def analyse_question(text: str) -> QuestionInfo:

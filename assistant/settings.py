@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.config import IndexConfig
+from index.loading import SUPPORTED_SUFFIXES
 
 __all__ = ["Settings"]
 
@@ -64,16 +65,37 @@ class Settings(BaseSettings):
     answer_language: Literal["auto", "id", "en"] = Field(
         "auto", description="Language of generative answers and refusals (`auto` = the question's)."
     )
-    qa_prompt: str = Field("qa/v1", description="Prompt file for answering (prompts/<name>.yaml).")
+    qa_prompt: str = Field("qa/v2", description="Prompt file for answering (prompts/<name>.yaml).")
     condense_prompt: str = Field("condense/v1", description="Prompt file for rewriting follow-ups.")
     prompts_dir: Path = Field(Path(__file__).resolve().parent.parent / "prompts", description="Folder of prompt files.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear message.")
     # serving
     host: str = Field("127.0.0.1", description="Address the UI listens on (loopback by default).")
     port: int = Field(7860, ge=1, le=65535, description="Port the UI listens on.")
-    auth: str | None = Field(None, description="`user:password` to require a login in the UI.")
+    auth: SecretStr | None = Field(
+        None, description="`user:password` to require a login in the UI and its API (kept secret: never logged)."
+    )
     feedback_path: Path = Field(Path("var/feedback.jsonl"), description="Where thumbs up/down are stored.")
     upload_max_mb: int = Field(20, ge=1, description="Largest file the UI accepts for upload, in MB.")
+    upload_types: tuple[str, ...] = Field(
+        SUPPORTED_SUFFIXES,
+        description="File extensions the Library accepts for upload (a subset of .txt .md .html .htm .pdf).",
+    )
+    concurrency_limit: int = Field(
+        4, ge=1, le=64, description="Questions the served app answers at once (UI chat and the `ask` API together)."
+    )
+    log_question_chars: int = Field(
+        80, ge=0, description="Served questions are logged (at INFO) cut to this many characters; 0 = not at all."
+    )
+
+    @field_validator("upload_types")
+    @classmethod
+    def _known_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        types = tuple(dict.fromkeys(("." + v.strip().lstrip(".")).lower() for v in value if v.strip()))
+        unknown = [t for t in types if t not in SUPPORTED_SUFFIXES]
+        if unknown or not types:
+            raise ValueError(f"upload types must be some of {' '.join(SUPPORTED_SUFFIXES)} (got {' '.join(unknown)})")
+        return types
 
     def index_config(self) -> IndexConfig:
         """The plain configuration the index package works with."""

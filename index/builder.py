@@ -4,14 +4,23 @@ Unchanged files cost nothing; a changed file's chunks are replaced; deleted file
 are indexed once. Chunk ids hash the source, offsets and text, so a re-run upserts and never duplicates. The new
 state is committed only after Chroma holds every new chunk, and stale chunks are deleted only after the commit, so
 a crash leaves the previous index answering (see :mod:`index.state`).
+
+Crash safety in detail: one build at a time per index folder (an OS file lock, released by the kernel even on
+``kill -9``); a ``BUILDING`` marker says a build was under way, so the next build that finds it also removes chunks
+an interrupted build left in Chroma. ``--rebuild`` fills a new collection; the collection it replaces is kept until
+the next build (readers that opened it keep answering), then dropped with any collection an interrupted build left.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
+import os
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -22,7 +31,8 @@ from index.chunking import Chunk, chunk_text, split_sentences
 from index.cleaning import content_spans
 from index.config import IndexConfig
 from index.embedding import load_embedder
-from index.errors import BadInput, IndexModelMismatch
+from index.errors import BadInput, IndexModelMismatch, UserError
+from index.faults import checkpoint
 from index.loading import LoadedDocument, Skipped, discover, load_file
 from index.metadata import extract_metadata
 from index.state import (
@@ -32,6 +42,7 @@ from index.state import (
     commit_state,
     documents_dir,
     load_state,
+    prune_documents,
     read_document,
 )
 from index.store import ChunkStore, StoreSettings
@@ -89,10 +100,64 @@ def build_index(
     t0 = time.perf_counter()
     path = Path(path)
     files = discover(path)
-    summary = BuildSummary(files=len(files))
     if not files:
         raise BadInput(f"no articles in {path} (supported: .txt .md .html .htm .pdf)")
+    index_dir = Path(config.index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with _build_lock(index_dir):
+        marker = index_dir / "BUILDING"
+        interrupted = marker.exists()
+        marker.write_text(str(os.getpid()))
+        summary = _build(path, files, config, rebuild, progress, interrupted)
+        marker.unlink(missing_ok=True)
+    summary.seconds = round(time.perf_counter() - t0, 3)
+    summary.chunks_per_second = round(summary.embedded / summary.seconds, 2) if summary.seconds else 0.0
+    return summary
 
+
+@contextlib.contextmanager
+def _build_lock(index_dir: Path):
+    """One build at a time per index folder; the kernel drops the lock when the process dies, even by SIGKILL."""
+    with open(index_dir / "LOCK", "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(f"another `assistant index` is writing {index_dir}; wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _registry(index_dir: Path) -> Path:
+    return index_dir / "collections.json"
+
+
+def _register_collection(index_dir: Path, name: str) -> None:
+    """Remember every collection this index creates, so later builds can drop the unused ones (and only those)."""
+    path = _registry(index_dir)
+    names = json.loads(path.read_text()) if path.exists() else []
+    if name not in names:
+        names.append(name)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(names))
+        os.replace(tmp, path)
+
+
+def _drop_unused_collections(config: IndexConfig, embedder, keep: set[str]) -> None:
+    path = _registry(Path(config.index_dir))
+    names = json.loads(path.read_text()) if path.exists() else []
+    for name in names:
+        if name not in keep:
+            ChunkStore(StoreSettings(config.index_dir, name, config.chroma_url), embedder).drop()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([n for n in names if n in keep]))
+    os.replace(tmp, path)
+
+
+def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
+           progress: Callable[[str, int, int], None] | None, interrupted: bool) -> BuildSummary:
+    summary = BuildSummary(files=len(files))
     embedder = load_embedder(config.embedder, str(config.model_cache_dir), config.embed_batch_size, config.threads)
     signature = config.signature(embedder.dimension)
     old = None if rebuild else load_state(config.index_dir)
@@ -104,6 +169,9 @@ def build_index(
     previous = load_state(config.index_dir)  # what readers see now, even when rebuilding
     generation = previous.generation if previous else 0
     collection = old.collection if old else f"{config.collection_prefix}-{generation + 1}"
+    if previous is not None:
+        _register_collection(Path(config.index_dir), previous.collection)
+    _register_collection(Path(config.index_dir), collection)
     store = ChunkStore(StoreSettings(config.index_dir, collection, config.chroma_url), embedder)
     if rebuild:
         store.drop()  # a fresh collection name: the committed one stays intact until the swap
@@ -123,7 +191,7 @@ def build_index(
             doc = load_file(path, fpath)
         except Skipped as why:
             summary.skipped += 1
-            msg = f"skipped {fpath}: {why}"
+            msg = f"skipped {_printable(fpath)}: {why}"
             summary.warnings.append(msg)
             log.warning(msg)
             continue
@@ -144,12 +212,16 @@ def build_index(
         spans = content_spans(doc.text)
         if not spans:
             summary.skipped += 1
-            summary.warnings.append(f"skipped {fpath}: no article text after removing boilerplate")
+            summary.warnings.append(f"skipped {_printable(fpath)}: no article text after removing boilerplate")
             continue
         meta = extract_metadata(doc.text, spans, doc.html_meta).as_dict()
         doc_id = doc.content_hash[:20]
         state.files[doc.source] = FileRecord(doc.source, doc.content_hash, doc_id, doc.kind, meta, [])
         loaded.append((doc, spans))
+
+    if not state.files:  # never replace an answering index with an empty one
+        raise BadInput(f"no usable articles in {_printable(path)}: all {len(files)} files were skipped "
+                       f"({'; '.join(summary.warnings[:3])})")
 
     # chunk and embed new/changed documents
     new_ids: list[str] = []
@@ -176,7 +248,9 @@ def build_index(
                 "position": ch.index, "title": rec.meta.get("title") or "", "outlet": rec.meta.get("outlet") or "",
                 "date": rec.meta.get("date") or "", "language": rec.meta.get("language") or "",
             })
-        (docs_dir / f"{rec.doc_id}.terms.json").write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+        terms_tmp = docs_dir / f"{rec.doc_id}.terms.tmp"
+        terms_tmp.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+        os.replace(terms_tmp, docs_dir / f"{rec.doc_id}.terms.json")
         summary.indexed += 1
 
     present = store.existing_ids(new_ids) if new_ids else set()
@@ -191,6 +265,7 @@ def build_index(
             done += len(idx)
             if progress:
                 progress("embed", done, len(todo))
+            checkpoint("after-upsert")
     summary.embedded = len(todo)
 
     # story ids over all live documents
@@ -215,19 +290,34 @@ def build_index(
     bm25 = BM25Index.build(ids, all_terms)
     removed_sources = set(old_files) - set(state.files)
     summary.removed = len(removed_sources)
+    checkpoint("before-commit")
     commit_state(config.index_dir, state, write_extra=lambda folder: bm25.save(folder / "bm25"))
+    checkpoint("after-commit")
 
-    # after the commit: delete chunks no longer referenced, and the collection a rebuild replaced
-    if previous is not None and previous.collection != collection:
-        ChunkStore(StoreSettings(config.index_dir, previous.collection, config.chroma_url), embedder).drop()
+    # after the commit: delete chunks no longer referenced (all unreferenced ones when a build was interrupted),
+    # keep the collection a rebuild replaced for readers still on it, drop older and abandoned collections
+    if interrupted:
+        stale = [cid for cid in store.all_ids() if cid not in state.chunks]
     elif old is not None:
         stale = [cid for cid in old_chunks if cid not in state.chunks]
-        if stale:
-            store.delete(stale)
+    else:
+        stale = []
+    if stale:
+        store.delete(stale)
+    keep = {collection} | ({previous.collection} if previous is not None else set())
+    _drop_unused_collections(config, embedder, keep)
+    keep_docs = {r.doc_id for r in state.files.values()}
+    if previous is not None:
+        keep_docs |= {r.doc_id for r in previous.files.values()}
+    prune_documents(config.index_dir, keep_docs)
     summary.chunks = len(state.chunks)
-    summary.seconds = round(time.perf_counter() - t0, 3)
-    summary.chunks_per_second = round(summary.embedded / summary.seconds, 2) if summary.seconds else 0.0
     return summary
+
+
+def _printable(path: Path) -> str:
+    """A path on one line: control characters in file names (a newline, a tab) written as escapes."""
+    return "".join(c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) == "Cc" else c
+                   for c in str(path))
 
 
 def _chunk_text(cache: dict[str, str], docs_dir: Path, rec: ChunkRecord) -> str:

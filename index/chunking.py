@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from index.tokens import count_tokens, encoding
 
@@ -24,7 +25,10 @@ _ABBREV = frozenset(
     "st dr mr mrs ms prof jl no nos vs etc dll dsb dst tsb bpk ir drs hj h kol jend letjen mayjen brigjen kapt "
     "inc ltd co corp jr sr u.s a.s p.m a.m e.g i.e sdr sdri".split()
 )
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+|$)")
+# Possessive and anchored at the start of a run of marks, so a long run ("!!!!…", a line of dots) costs linear time.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’)\]]*+(?=\s|$)")
+_NEXT_CHAR = re.compile(r"\s*+(\S)")
+_LAST_WORD_WINDOW = 64  # characters looked back for the word before a full stop (abbreviations are short)
 
 
 @dataclass(frozen=True)
@@ -58,17 +62,20 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[S
 
 
 def _split_line(text: str, start: int, end: int) -> list[Sentence]:
+    # Linear in the line's length: only a short window before and one character after each candidate boundary is
+    # looked at, so a 1 MB line without breaks costs milliseconds, not minutes.
     out: list[Sentence] = []
     cur = start
     for m in _BOUNDARY.finditer(text, start, end):
         stop = m.end()
-        before = text[cur : m.start()].split()
-        last_word = before[-1].lower().strip("(\"'“‘") if before else ""
-        # "St. Petersburg", "Dr. X", single initials ("J. Psaki"), decimals are not boundaries
-        if m.group().startswith(".") and (last_word in _ABBREV or (len(last_word) == 1 and last_word.isalpha())):
-            continue
-        nxt = text[stop:end].lstrip()
-        if nxt and nxt[0].islower():
+        if m.group().startswith("."):
+            before = text[max(cur, m.start() - _LAST_WORD_WINDOW) : m.start()].split()
+            last_word = before[-1].lower().strip("(\"'“‘") if before else ""
+            # "St. Petersburg", "Dr. X", single initials ("J. Psaki"), decimals are not boundaries
+            if last_word in _ABBREV or (len(last_word) == 1 and last_word.isalpha()):
+                continue
+        nxt = _NEXT_CHAR.match(text, stop, end)
+        if nxt and nxt.group(1).islower():
             continue
         _append(text, out, cur, stop)
         cur = stop
@@ -85,20 +92,28 @@ def _append(text: str, out: list[Sentence], s: int, e: int) -> None:
         out.append(Sentence(s, e))
 
 
-def _split_long(text: str, sent: Sentence, limit: int) -> list[Sentence]:
-    """Cut one over-long sentence at token boundaries (the only mid-sentence cut)."""
+def _split_long(text: str, sent: Sentence, limit: int) -> list[tuple[Sentence, int]]:
+    """Cut one over-long sentence at token boundaries (the only mid-sentence cut); pieces with their token counts.
+
+    Cuts fall on the character where a token starts (``decode_with_offsets``), so offsets stay exact even when a
+    token boundary splits a character's bytes; a piece that counts over ``limit`` on its own is halved again.
+    """
     enc = encoding()
-    piece = text[sent.start : sent.end]
-    ids = enc.encode_ordinary(piece)
-    parts = []
-    pos = 0
-    for i in range(0, len(ids), limit):
-        chunk_str = enc.decode(ids[i : i + limit])
-        # decode may not round-trip byte-split characters; locate by length instead
-        length = len(chunk_str)
-        parts.append(Sentence(sent.start + pos, min(sent.start + pos + length, sent.end)))
-        pos += length
-    return [p for p in parts if p.end > p.start]
+    ids = enc.encode_ordinary(text[sent.start : sent.end])
+    _, offsets = enc.decode_with_offsets(ids)
+    cuts = sorted({0, *(offsets[i] for i in range(limit, len(ids), limit)), sent.end - sent.start})
+    parts: list[tuple[Sentence, int]] = []
+    for a, b in pairwise(cuts):
+        parts.extend(_fit(text, sent.start + a, sent.start + b, limit))
+    return parts
+
+
+def _fit(text: str, start: int, end: int, limit: int) -> list[tuple[Sentence, int]]:
+    n = count_tokens(text[start:end])
+    if n <= limit or end - start <= 1:
+        return [(Sentence(start, end), n)] if end > start else []
+    mid = (start + end) // 2
+    return _fit(text, start, mid, limit) + _fit(text, mid, end, limit)
 
 
 def _regions(spans: list[tuple[int, int]], text: str) -> list[list[tuple[int, int]]]:
@@ -125,8 +140,7 @@ def chunk_text(text: str, spans: list[tuple[int, int]], chunk_tokens: int, overl
             for sent in split_sentences(text, s, e):
                 n = count_tokens(text[sent.start : sent.end])
                 if n > chunk_tokens:
-                    for part in _split_long(text, sent, chunk_tokens):
-                        sentences.append((part, count_tokens(text[part.start : part.end])))
+                    sentences.extend(_split_long(text, sent, chunk_tokens))
                 else:
                     sentences.append((sent, n))
         i = 0

@@ -10,7 +10,8 @@ Layout under ``index_dir``::
     documents/<doc id>.terms.json  analysed terms per chunk start, reused when BM25 is rebuilt
 
 A build writes a new ``state-<n+1>`` folder and then swaps ``CURRENT``; a crash at any point leaves the previous
-state (and the Chroma collection it names) answering.
+state (and the Chroma collection it names) answering. The state just replaced is kept until the next commit, so a
+reader that opened it before the swap keeps working until it refreshes.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["IndexState", "ChunkRecord", "FileRecord", "load_state", "commit_state", "documents_dir", "read_document"]
+from index.faults import checkpoint
+
+__all__ = [
+    "IndexState", "ChunkRecord", "FileRecord", "load_state", "commit_state", "documents_dir", "read_document",
+    "current_name", "prune_documents",
+]
 
 STATE_VERSION = 1
 
@@ -82,13 +88,21 @@ def _write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def current_name(index_dir: Path) -> str | None:
+    """Name of the committed state folder (cheap: one small file read), or ``None`` when there is none."""
+    try:
+        return (Path(index_dir) / "CURRENT").read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
 def load_state(index_dir: Path) -> IndexState | None:
     """The committed state, or ``None`` when no index was ever committed here."""
     index_dir = Path(index_dir)
-    pointer = index_dir / "CURRENT"
-    if not pointer.exists():
+    name = current_name(index_dir)
+    if name is None:
         return None
-    folder = index_dir / pointer.read_text().strip()
+    folder = index_dir / name
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     chunks_raw = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
     state = IndexState(
@@ -125,11 +139,31 @@ def commit_state(index_dir: Path, state: IndexState, write_extra: Any = None) ->
     _write_json(folder / "chunks.json", {c.id: [c.doc_id, c.start, c.end, c.position] for c in state.chunks.values()})
     if write_extra is not None:
         write_extra(folder)
+    checkpoint("after-state-written")
+    previous = current_name(index_dir)
     tmp_pointer = index_dir / "CURRENT.tmp"
-    tmp_pointer.write_text(name)
+    with open(tmp_pointer, "w") as fh:
+        fh.write(name)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp_pointer, index_dir / "CURRENT")
     state.folder = folder
+    # keep the state just replaced (readers may still hold it); older ones and unfinished ones go
     for old in index_dir.glob("state-*"):
-        if old.name != name:
+        if old.name not in (name, previous):
             shutil.rmtree(old, ignore_errors=True)
     return folder
+
+
+def prune_documents(index_dir: Path, keep: set[str]) -> int:
+    """Delete stored texts and terms of documents not in ``keep`` (doc ids); returns how many were removed."""
+    removed = 0
+    folder = documents_dir(index_dir)
+    if not folder.exists():
+        return 0
+    for path in folder.iterdir():
+        doc_id = path.name.split(".", 1)[0]
+        if doc_id not in keep:
+            path.unlink(missing_ok=True)
+            removed += path.suffix == ".txt"
+    return removed

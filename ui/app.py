@@ -8,20 +8,31 @@ Only this package imports gradio, and it holds no retrieval or answering logic: 
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from pydantic import SecretStr
 
 from assistant.chain import Assistant
 from assistant.errors import BadInput
 from assistant.settings import Settings
+from ui.api import AskApi
 from ui.chat import LANGUAGES, ChatHandlers
 from ui.eval_tab import evaluation_tab
 from ui.library_tab import library_tab
+from ui.redaction import install_redaction, secrets_of
 from ui.render import EMPTY_SOURCES
 
-__all__ = ["build_app", "launch_app", "serve", "CSS_PATH"]
+__all__ = ["build_app", "launch_app", "serve", "launch_options", "CSS_PATH", "ANSWER_CONCURRENCY_ID"]
+
+log = logging.getLogger(__name__)
+CACHE_CLEANUP = (1800, 3600)  # every 30 min, delete cached files older than 1 h
+ANSWER_CONCURRENCY_ID = "answer"  # chat answers and /ask API calls share the queue's concurrency limit
 
 CSS_PATH = Path(__file__).resolve().parent / "style.css"
 SCROLL_TO_MARK = "() => { setTimeout(() => document.getElementById('hl')?.scrollIntoView({block: 'center'}), 150); }"
@@ -34,9 +45,10 @@ INTRO = ("### Article assistant\nAsk questions about the indexed news articles (
 
 
 def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
-    """The whole UI over one shared :class:`Assistant` (launch it with :func:`launch_app`)."""
+    """The whole UI over one shared :class:`Assistant` (launch it with :func:`launch_app`), plus the ``/ask`` API."""
     chat = ChatHandlers(assistant)
-    with gr.Blocks(title="Article assistant", analytics_enabled=False) as app:
+    # uploads, exports and reports are copied into Gradio's cache; drop this app's copies after an hour
+    with gr.Blocks(title="Article assistant", analytics_enabled=False, delete_cache=CACHE_CLEANUP) as app:
         gr.Markdown(INTRO)
         answers = gr.State([])
         with gr.Tabs():
@@ -85,7 +97,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         ask_outputs = [chatbot, question, sources, debugger, cite_pick, answers, status]
         ask_inputs = [question, chatbot, answers, backend, top_k, language]
         for trigger in (question.submit, ask_btn.click):
-            trigger(chat.respond, ask_inputs, ask_outputs, show_progress="minimal")
+            trigger(chat.respond, ask_inputs, ask_outputs, show_progress="minimal",
+                    concurrency_id=ANSWER_CONCURRENCY_ID)
         open_btn.click(chat.open_article, [cite_pick, answers], article).then(None, js=SCROLL_TO_MARK)
         new_btn.click(chat.new_chat, None, [chatbot, question, sources, debugger, cite_pick, answers, status,
                                             article, export_file])
@@ -94,30 +107,72 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         case_btn.click(chat.save_case, answers, status)
         md_btn.click(lambda a: chat.export(a, "md"), answers, export_file)
         json_btn.click(lambda a: chat.export(a, "json"), answers, export_file)
+        gr.api(AskApi(assistant).ask, api_name="ask", concurrency_id=ANSWER_CONCURRENCY_ID)
     return app
 
 
-def _auth(value: str | None) -> tuple[str, str] | None:
-    if not value:
+def _auth(value: SecretStr | str | None) -> tuple[str, str] | None:
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if not text:
         return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
+    user, sep, password = text.partition(":")
+    if not sep or not user.strip() or not password:
         raise BadInput("--auth must look like user:password (ASSISTANT_AUTH)")
-    return user, password
+    return user.strip(), password
+
+
+def _private_dirs(settings: Settings) -> list[str]:
+    """Folders Gradio must never serve or copy out (articles, index, model cache, feedback), except any that would
+    swallow its own upload/temp folders (a setting such as ``index_dir=/tmp`` would otherwise break uploads)."""
+    keep = [Path(tempfile.gettempdir()).resolve(), Path(gr.utils.get_upload_folder()).resolve()]
+    out: list[str] = []
+    for d in (settings.articles_dir, settings.index_dir, settings.model_cache_dir.expanduser(),
+              settings.feedback_path.parent):
+        path = Path(d).resolve()
+        if not any(k == path or path in k.parents for k in keep):
+            out.append(str(path))
+    return out
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """The keyword arguments :func:`launch_app` gives ``Blocks.launch`` (before any overrides)."""
+    return {
+        "server_name": settings.host, "server_port": settings.port, "auth": _auth(settings.auth),
+        "auth_message": "Log in with the user name and password the server was started with (--auth).",
+        "max_file_size": settings.upload_max_mb * 1024 * 1024, "css_paths": [CSS_PATH], "show_error": False,
+        "footer_links": ["gradio"], "quiet": False, "allowed_paths": [], "blocked_paths": _private_dirs(settings),
+        "enable_monitoring": False,
+    }
 
 
 def launch_app(app: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
-    """Queue and launch ``app`` with the settings' host, port, login and upload limit (kwargs override)."""
-    options: dict[str, Any] = {
-        "server_name": settings.host, "server_port": settings.port, "auth": _auth(settings.auth),
-        "max_file_size": settings.upload_max_mb * 1024 * 1024, "css_paths": [CSS_PATH], "show_error": False,
-        "footer_links": ["gradio"], "quiet": False,
-    }
+    """Queue and launch ``app`` with the settings' host, port, login, upload limit and concurrency (kwargs override).
+
+    ``settings.concurrency_limit`` questions are answered at once (UI and API together); only Gradio's upload and
+    cache folders are served as files, never the articles, index or model folders.
+    """
+    options = launch_options(settings)
     options.update(kwargs)
-    return app.queue().launch(**options)
+    return app.queue(default_concurrency_limit=settings.concurrency_limit).launch(**options)
 
 
 def serve(settings: Settings) -> None:
-    """Build the assistant over the settings' index and serve the UI until interrupted."""
+    """Build the assistant over the settings' index and serve the UI and the ``/ask`` API until interrupted."""
+    install_redaction(secrets_of(settings))
+    login = _auth(settings.auth)
+    if not _is_loopback(settings.host) and login is None:
+        print(f"warning: listening on {settings.host} without a login: anyone who can reach this port can ask, "
+              "upload and remove articles (use --auth user:password or ASSISTANT_AUTH)", file=sys.stderr)
+    log.info("serving on %s:%s (login %s, %d questions at once)", settings.host, settings.port,
+             "required" if login else "off", settings.concurrency_limit)
     assistant = Assistant(settings)
     launch_app(build_app(assistant, settings), settings)

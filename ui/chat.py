@@ -15,6 +15,7 @@ from assistant.chain import Assistant
 from assistant.errors import UserError
 from assistant.models import Answer, Turn
 from ui import exports, render
+from ui.redaction import redact, secrets_of, short
 
 __all__ = ["ChatHandlers"]
 
@@ -28,6 +29,7 @@ class ChatHandlers:
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
         self.export_dir = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
+        self._secrets = secrets_of(assistant.settings)
 
     # -- answering --------------------------------------------------------------------------------------------
     def _for_language(self, language: str) -> Assistant:
@@ -55,6 +57,9 @@ class ChatHandlers:
             gr.Warning("Type a question about the articles first.")
             yield messages, "", gr.skip(), gr.skip(), gr.skip(), answers, "Type a question first."
             return
+        limit = self.assistant.settings.log_question_chars
+        if limit:
+            log.info("chat ask (%d chars, turn %d): %s", len(question), len(answers) + 1, short(question, limit))
         history = [Turn(question=a.question, answer=a.answer) for a in answers]
         messages += [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
         yield messages, "", render.pending_sources_html([]), gr.skip(), gr.skip(), answers, "Searching the articles…"
@@ -83,8 +88,9 @@ class ChatHandlers:
             messages[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
             yield messages, question, render.EMPTY_SOURCES, gr.skip(), gr.skip(), answers, f"⚠️ {exc}"
         except Exception as exc:  # a failing backend server etc.: one line for the user, the details in the log
-            log.exception("answering failed")
-            msg = f"Answering failed ({type(exc).__name__}: {exc}). Check the backend setting and try again."
+            log.exception("answering failed (%s)", type(exc).__name__)
+            detail = short(redact(str(exc), self._secrets), 200)
+            msg = f"Answering failed ({type(exc).__name__}: {detail}). Check the backend setting and try again."
             gr.Warning(msg)
             messages[-1] = {"role": "assistant", "content": f"⚠️ {msg}"}
             yield messages, question, render.EMPTY_SOURCES, gr.skip(), gr.skip(), answers, f"⚠️ {msg}"
@@ -102,6 +108,7 @@ class ChatHandlers:
 
     # -- article view -----------------------------------------------------------------------------------------
     def open_article(self, n: int | None, answers: list[Answer]) -> str:
+        """The cited article of the last answer, read from the index (only indexed sources, never a file path)."""
         if not answers or n is None:
             return '<div class="article-view">Ask a question first, then pick one of its citations.</div>'
         cites = render.group_citations(answers[-1]).get(int(n), [])

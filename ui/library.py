@@ -1,33 +1,146 @@
-"""The article library behind the Library tab: list, save uploads safely, remove, (re)build; no gradio here."""
+"""The article library behind the Library tab: list, save uploads safely, remove, (re)build; no gradio here.
+
+Uploads are checked on the server, whatever the browser was told: an allowed extension, a size limit, content
+that fits the extension, and a sanitised plain file name inside the articles folder (never a path).
+
+>>> safe_name("../../etc/x.txt")
+'x.txt'
+>>> safe_name("/home/me/.hidden..notes?.MD")
+'hidden.notes.md'
+"""
 
 from __future__ import annotations
 
+import filecmp
+import os
 import re
 import shutil
 import threading
-from collections.abc import Callable
+import unicodedata
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.chain import Assistant
 from assistant.errors import BadInput
 from index import BuildSummary, build_index
 
-__all__ = ["ALLOWED_SUFFIXES", "safe_name", "library_rows", "save_uploads", "remove_article", "build", "LIBRARY_HEADERS"]
+__all__ = ["ALLOWED_SUFFIXES", "safe_name", "library_rows", "save_uploads", "remove_article", "build", "LIBRARY_HEADERS",
+           "SavedUpload", "saved_line", "summary_line", "MAX_NAME_CHARS"]
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 LIBRARY_HEADERS = ["source", "title", "outlet", "date", "chunks"]
+MAX_NAME_CHARS = 120
+_TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _build_lock = threading.Lock()  # one build at a time; answering goes on meanwhile on the old generation
+_save_lock = threading.Lock()  # check-then-write of uploads is atomic between concurrent uploads
 
 
-def safe_name(name: str) -> str:
-    """Basename only, no path tricks, allowed extension; raises :class:`BadInput` otherwise."""
-    base = re.split(r"[\\/]", name or "")[-1].strip()
-    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")
-    if not base or base.startswith(".") or ".." in base:
-        raise BadInput(f"cannot use the file name {name!r}: give a plain name such as article.txt")
-    if not base.lower().endswith(ALLOWED_SUFFIXES):
-        raise BadInput(f"{base}: only {' '.join(ALLOWED_SUFFIXES)} files can be added")
-    return base
+def safe_name(name: str, allowed: Sequence[str] = ALLOWED_SUFFIXES) -> str:
+    """A plain, safe file name for an upload called ``name``; raises :class:`BadInput` when none can be made.
+
+    Only the last path component is kept (``/`` and ``\\`` both separate), every character other than letters,
+    digits, ``_ - .`` and space becomes ``_`` (NUL, ``: * ? " < > |`` and control characters included), runs of dots
+    collapse to one, leading and trailing dots and spaces go, Windows device names get a ``_`` prefix, the name is
+    cut to :data:`MAX_NAME_CHARS` and the extension, lower-cased, must be one of ``allowed``.
+    """
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = re.sub(r"[^\w.\- ]", "_", re.sub(r"\s+", " ", base))
+    base = re.sub(r"\.{2,}", ".", base).strip(" ._")
+    stem, dot, suffix = base.rpartition(".")
+    suffix = f".{suffix.lower()}" if dot else ""
+    if suffix not in allowed:
+        shown = name if len(name or "") <= 60 else name[:57] + "…"
+        raise BadInput(f"{shown!r} cannot be added: only {' '.join(allowed)} files are accepted")
+    stem = stem.strip(" ._")
+    if not stem:
+        raise BadInput(f"cannot use the file name {name!r}: give a plain name such as article{suffix}")
+    if stem.split(".")[0].lower() in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    return stem[: MAX_NAME_CHARS - len(suffix)].rstrip(" ._") + suffix
+
+
+@dataclass(frozen=True)
+class SavedUpload:
+    """One upload as stored: its file name in the articles folder and what happened (added/replaced/unchanged)."""
+
+    name: str
+    action: str
+
+
+def _check_content(src: Path, name: str) -> None:
+    with src.open("rb") as fh:
+        head = fh.read(65536)
+    if name.lower().endswith(".pdf"):
+        if not head.startswith(b"%PDF-"):
+            raise BadInput(f"{name} is not a PDF file (it does not start with %PDF-)")
+    elif name.lower().endswith(_TEXT_SUFFIXES) and b"\x00" in head and not head.startswith(
+            (b"\xff\xfe", b"\xfe\xff")):
+        raise BadInput(f"{name} is not a text file (it holds binary data)")
+
+
+def save_uploads(paths: Sequence[str | Path], articles_dir: Path, max_mb: int, replace: bool = False,
+                 allowed: Sequence[str] = ALLOWED_SUFFIXES) -> list[SavedUpload]:
+    """Copy uploaded temp files into ``articles_dir`` under :func:`safe_name` names.
+
+    All files are checked before any is written; one bad file refuses the whole upload with one clear line. A file
+    whose name is taken by different content is refused unless ``replace``; identical content is left alone.
+    Files are written under a hidden temporary name and renamed into place (never through an existing link).
+    """
+    articles_dir.mkdir(parents=True, exist_ok=True)
+    root = articles_dir.resolve()
+    checked: list[tuple[Path, str]] = []
+    for p in paths:
+        src = Path(p)
+        name = safe_name(getattr(p, "orig_name", None) or src.name, allowed)
+        if not src.is_file():
+            raise BadInput(f"{name}: the upload did not arrive, try again")
+        size = src.stat().st_size
+        if size > max_mb * 1024 * 1024:
+            raise BadInput(f"{name} is {size / 1e6:.1f} MB; the limit is {max_mb} MB (ASSISTANT_UPLOAD_MAX_MB)")
+        if size == 0:
+            raise BadInput(f"{name} is empty")
+        _check_content(src, name)
+        if any(n.lower() == name.lower() for _, n in checked):
+            raise BadInput(f"two of the files are both named {name}: rename one")
+        checked.append((src, name))
+    saved: list[SavedUpload] = []
+    with _save_lock:
+        for src, name in checked:
+            target = root / name
+            if target.resolve().parent != root and not target.is_symlink():
+                raise BadInput(f"{name} cannot be written inside the articles folder")
+            if target.is_symlink() or (target.exists() and not target.is_file()):
+                raise BadInput(f"{name} exists in the articles folder and is not a plain file: remove it first")
+            if target.exists() and not replace and not filecmp.cmp(src, target, shallow=False):
+                raise BadInput(f"{name} already exists with different content: tick “Replace files with the same "
+                               "name” to update it, or rename the file")
+        for src, name in checked:
+            target = root / name
+            if target.exists() and filecmp.cmp(src, target, shallow=False):
+                saved.append(SavedUpload(name, "unchanged"))
+                continue
+            action = "replaced" if target.exists() else "added"
+            tmp = root / f".upload-{uuid.uuid4().hex}.part"  # hidden: the indexer never picks it up
+            try:
+                shutil.copyfile(src, tmp)
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+            saved.append(SavedUpload(name, action))
+    return saved
+
+
+def saved_line(saved: Sequence[SavedUpload]) -> str:
+    """One line saying what happened to each upload."""
+    parts = []
+    for action, label in (("added", "Added"), ("replaced", "Replaced"), ("unchanged", "Already in the library")):
+        names = [s.name for s in saved if s.action == action]
+        if names:
+            parts.append(f"{label}: {', '.join(names)}.")
+    return " ".join(parts)
 
 
 def library_rows(assistant: Assistant) -> list[list[object]]:
@@ -37,24 +150,6 @@ def library_rows(assistant: Assistant) -> list[list[object]]:
         chunks: object = len(f.chunk_ids) if not f.duplicate_of else f"duplicate of {f.duplicate_of}"
         rows.append([f.source, meta.get("title") or "", meta.get("outlet") or "", meta.get("date") or "", chunks])
     return rows
-
-
-def save_uploads(paths: list[str], articles_dir: Path, max_mb: int) -> list[str]:
-    """Copy uploaded temp files into ``articles_dir`` under sanitised names; returns the names saved."""
-    articles_dir.mkdir(parents=True, exist_ok=True)
-    checked: list[tuple[Path, str]] = []
-    for p in paths:
-        src = Path(p)
-        name = safe_name(getattr(p, "orig_name", None) or src.name)
-        size = src.stat().st_size
-        if size > max_mb * 1024 * 1024:
-            raise BadInput(f"{name} is {size / 1e6:.1f} MB; the limit is {max_mb} MB (ASSISTANT_UPLOAD_MAX_MB)")
-        if size == 0:
-            raise BadInput(f"{name} is empty")
-        checked.append((src, name))
-    for src, name in checked:
-        shutil.copyfile(src, articles_dir / name)
-    return [name for _, name in checked]
 
 
 def remove_article(source: str, articles_dir: Path) -> None:

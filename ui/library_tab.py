@@ -8,7 +8,7 @@ import gradio as gr
 import pandas as pd
 
 from assistant.chain import Assistant
-from assistant.errors import UserError
+from assistant.errors import BadInput, UserError
 from ui import library
 
 __all__ = ["library_tab"]
@@ -34,23 +34,27 @@ def library_tab(app: gr.Blocks, assistant: Assistant) -> None:
         table, pick = listing()
         return table, pick, library.summary_line(summary)
 
-    def add(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+    def add(files: list[str] | None, replace: bool = False, progress: gr.Progress = gr.Progress()
+            ) -> tuple[Any, ...]:
         if not files:
             return gr.skip(), gr.skip(), gr.skip(), "Choose one or more files first."
         try:
-            names = library.save_uploads(list(files), settings.articles_dir, settings.upload_max_mb)
-            progress(0, desc=f"Indexing {', '.join(names)}…")
+            saved = library.save_uploads(list(files), settings.articles_dir, settings.upload_max_mb,
+                                         replace=bool(replace), allowed=settings.upload_types)
+            progress(0, desc=f"Indexing {', '.join(s.name for s in saved)}…")
             summary = library.build(assistant, progress=_progress_cb(progress))
         except UserError as exc:
             gr.Warning(str(exc))
             return gr.skip(), gr.skip(), None, f"⚠️ {exc}"
         table, pick, line = after_build(summary)
-        return table, pick, None, f"Added {', '.join(names)}. {line}"
+        return table, pick, None, f"{library.saved_line(saved)} {line}"
 
     def remove(source: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
         if not source:
             return gr.skip(), gr.skip(), "Pick an article to remove first."
         try:
+            if source not in {f.source for f in assistant.reader.files()}:
+                raise BadInput(f"{source} is not an indexed article")
             library.remove_article(source, settings.articles_dir)
             summary = library.build(assistant, progress=_progress_cb(progress))
         except UserError as exc:
@@ -68,21 +72,23 @@ def library_tab(app: gr.Blocks, assistant: Assistant) -> None:
         return after_build(summary)
 
     gr.Markdown(f"Articles folder: `{settings.articles_dir}` · index: `{settings.index_dir}`. "
-                f"Add .txt .md .html .htm or .pdf files (up to {settings.upload_max_mb} MB each); "
+                f"Add {' '.join(settings.upload_types)} files (up to {settings.upload_max_mb} MB each); "
                 "only new or changed files are embedded.")
     table = gr.Dataframe(headers=library.LIBRARY_HEADERS, interactive=False, wrap=True, label="Indexed articles",
                          elem_id="library-table", max_height=360,
                          column_widths=["22%", "44%", "14%", "10%", "10%"])
     with gr.Row():
-        upload = gr.File(label="Add articles", file_count="multiple", file_types=list(library.ALLOWED_SUFFIXES),
-                         elem_id="library-upload", scale=2)
+        with gr.Column(scale=2):
+            upload = gr.File(label="Add articles", file_count="multiple", file_types=list(settings.upload_types),
+                             elem_id="library-upload")
+            replace = gr.Checkbox(False, label="Replace files with the same name", elem_id="library-replace")
         with gr.Column(scale=1):
             pick = gr.Dropdown(choices=[], label="Article", elem_id="library-pick")
             remove_btn = gr.Button("Remove article", variant="stop", elem_id="library-remove")
             rebuild_btn = gr.Button("Rebuild whole index", elem_id="library-rebuild")
     lib_status = gr.Markdown(elem_id="library-status")
 
-    upload.upload(add, upload, [table, pick, upload, lib_status])
+    upload.upload(add, [upload, replace], [table, pick, upload, lib_status])
     remove_btn.click(remove, pick, [table, pick, lib_status])
     rebuild_btn.click(rebuild, None, [table, pick, lib_status])
     app.load(listing, None, [table, pick])

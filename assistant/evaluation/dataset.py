@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import BadInput
+from assistant.question import clean_question
 from index.language import detect_language
 
 __all__ = ["EvalItem", "load_items", "parse_item"]
@@ -67,7 +68,7 @@ def parse_item(raw: Any, where: str) -> EvalItem:
     if not isinstance(raw, dict):
         raise BadInput(f"{where}: expected a JSON object")
     for name in ("id", "question"):
-        if not _as_text(raw.get(name), name, where):
+        if not clean_question(_as_text(raw.get(name), name, where)):  # zero-width characters alone count as empty
             raise BadInput(f"{where}: missing field '{name}'")
     question = _as_text(raw["question"], "question", where)
     lists = {n: _as_list(raw.get(n), n, where) for n in LIST_FIELDS}
@@ -83,8 +84,9 @@ def _rows(path: Path) -> list[tuple[str, Any]]:
     name = path.name
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"{name}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise BadInput(f"{name} line {line}: not UTF-8 text (save the file as UTF-8)") from None
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(text.splitlines())
         if not reader.fieldnames or "question" not in reader.fieldnames:
@@ -97,7 +99,9 @@ def _rows(path: Path) -> list[tuple[str, Any]]:
         try:
             rows.append((f"{name} line {n}", json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise BadInput(f"{name} line {n}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise BadInput(
+                f"{name} line {n}: not valid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object"
+            ) from None
     return rows
 
 

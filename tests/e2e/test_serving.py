@@ -1,0 +1,294 @@
+"""The real ``assistant serve`` process: login, file serving, the ``/ask`` API under 20 concurrent questions, and an
+article added through the Library while questions are being answered.
+
+One server (with a login) runs for the module over its own index of a tmp copy of the sample articles; its output
+goes to ``server.log`` under the module's tmp folder. Latencies go to ``test-artifacts/concurrency.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import DEV_SET, MODEL_CACHE, ROOT, SAMPLE
+
+pytestmark = pytest.mark.server
+
+ARTIFACTS = ROOT / "test-artifacts"
+ASSISTANT = Path(sys.executable).parent / "assistant"
+USER, PASSWORD = "reader", "s3cret-Pa55:with-colon"
+START_TIMEOUT = 300  # the server loads the embedder before it listens; slow on a busy 2-core machine
+ANSWER_TIMEOUT = 600
+# answerable questions of the bundled set, Indonesian and English (cross-lingual)
+QUESTION_IDS = ["dev-001", "dev-002", "dev-005", "dev-006", "dev-009",
+                "dev-019", "dev-020", "dev-021", "dev-023", "dev-026"]
+NEW_ARTICLE = "festival_tanjung_merbabu.txt"
+NEW_TEXT = """Festival Layang-Layang Kelapa Ungu Kembali Digelar di Tanjung Merbabu
+
+SENIN, 3 MARET 2031 | LAPORAN: TIM REDAKSI
+
+Desa Tanjung Merbabu akan menggelar Festival Layang-Layang Kelapa Ungu pada 14 Maret 2031 di pantai Pasir Jingga.
+
+Panitia festival mengatakan sebanyak 412 layang-layang raksasa berbentuk buah kelapa ungu akan diterbangkan.
+
+Kepala desa Tanjung Merbabu, Ratna Kembangsari, berharap festival itu menarik wisatawan dari luar pulau.
+"""
+NEW_QUESTION = "Berapa layang-layang raksasa yang akan diterbangkan di Festival Layang-Layang Kelapa Ungu?"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
+               ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1",
+               ASSISTANT_ARTICLES_DIR=str(tmp / "articles"), ASSISTANT_INDEX_DIR=str(tmp / "idx"),
+               ASSISTANT_MODEL_CACHE_DIR=str(MODEL_CACHE), ASSISTANT_FEEDBACK_PATH=str(tmp / "var" / "feedback.jsonl"),
+               ASSISTANT_UPLOAD_MAX_MB="1")
+    return env
+
+
+def _items() -> dict[str, dict]:
+    items = {}
+    for line in DEV_SET.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        if item["id"] in QUESTION_IDS:
+            items[item["id"]] = item
+    assert set(items) == set(QUESTION_IDS)
+    return items
+
+
+def _correct(item: dict, answer: dict) -> bool:
+    from assistant.evaluation.metrics import answer_correct
+
+    return answer_correct(answer["answer"], answer["abstained"], item["answer"], item.get("answer_aliases") or [],
+                          item.get("evidence") or [])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``assistant -v serve`` on a free loopback port with ``ASSISTANT_AUTH``; yields (url, tmp folder, log path)."""
+    tmp = tmp_path_factory.mktemp("serving")
+    shutil.copytree(SAMPLE, tmp / "articles")
+    (tmp / "run").mkdir()
+    env = _env(tmp)
+    log_path = tmp / "server.log"
+    with open(tmp / "index.log", "wb") as out:
+        subprocess.run([str(ASSISTANT), "index", str(tmp / "articles")], env=env, cwd=tmp / "run", stdout=out,
+                       stderr=subprocess.STDOUT, check=True, timeout=900)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env["ASSISTANT_AUTH"] = f"{USER}:{PASSWORD}"
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen([str(ASSISTANT), "-v", "serve", "--port", str(port)], env=env, cwd=tmp / "run",
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
+            try:
+                httpx.get(url, timeout=5)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the server did not listen within {START_TIMEOUT} s:\n"
+                                f"{log_path.read_text(errors='replace')[-3000:]}")
+                time.sleep(1)
+        yield url, tmp, log_path
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    from gradio_client import Client
+
+    return Client(server[0], auth=(USER, PASSWORD), verbose=False, download_files=False)
+
+
+def test_login_is_required_and_articles_are_not_served(server, client):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError, AuthenticationError
+
+    url, tmp, _ = server
+    assert url.startswith("http://127.0.0.1:")
+    # no login: the API, the config and files all refuse
+    anon = httpx.post(url + "gradio_api/call/ask", json={"data": ["Siapa Tokayev?"]}, timeout=30)
+    assert anon.status_code == 401, anon.text
+    assert httpx.get(url + "config", timeout=30).status_code == 401
+    article = tmp / "articles" / sorted(p.name for p in (tmp / "articles").iterdir())[0]
+    assert httpx.get(f"{url}gradio_api/file={article}", timeout=30).status_code == 401
+    with pytest.raises(AuthenticationError):
+        Client(url, verbose=False)
+    with pytest.raises((AuthenticationError, ValueError)):
+        Client(url, auth=(USER, "wrong"), verbose=False)
+    # logged in: asking works, but the articles folder, the index and other files are still not served
+    with httpx.Client(base_url=url, timeout=30) as http:
+        assert http.post("login", data={"username": USER, "password": "wrong"}).status_code == 400
+        assert http.post("login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        manifests = sorted((tmp / "idx").rglob("manifest.json"))
+        assert manifests
+        for path in (article, manifests[0], Path("/etc/passwd"), tmp / "server.log"):
+            got = http.get(f"gradio_api/file={path}")
+            assert got.status_code == 403, (path, got.status_code, got.text[:200])
+        assert http.get(f"gradio_api/file={tmp}/articles/../articles/{article.name}").status_code in (403, 404)
+    answer = client.predict("Siapa yang memoderasi diskusi antara Putin dan Tokayev?", api_name="/ask")
+    assert isinstance(answer, dict) and answer["answer"] and {"citations", "passages", "abstained"} <= set(answer)
+    assert client.predict("Siapa Tokayev?", 2, api_name="/ask")["passages"].__len__() <= 2
+    with pytest.raises(AppError, match="empty"):
+        client.predict("   ", api_name="/ask")
+    with pytest.raises(AppError, match="top_k"):
+        client.predict("Siapa Tokayev?", 0, api_name="/ask")
+
+
+def test_library_refuses_bad_uploads_on_the_server(server, client, tmp_path):
+    """What a client that skips the browser's file picker gets: one clear line, nothing written."""
+    from gradio_client import handle_file
+
+    articles = server[1] / "articles"
+    before = {p.name: p.read_bytes() for p in articles.iterdir()}
+    existing = sorted(before)[0]
+    cases = {
+        "fake.pdf": ("just text", "fake.pdf is not a PDF file"),
+        existing: ("Different text under a name already in the library.", "already exists with different content"),
+    }
+    for name, (text, message) in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        *_, status = client.predict([handle_file(str(path))], False, api_name="/add")
+        assert status.startswith("⚠️") and message in status and "\n" not in status, status
+    (tmp_path / "tool.exe").write_bytes(b"MZ" + b"\0" * 64)
+    with pytest.raises(Exception, match="(?i)invalid file type"):
+        client.predict([handle_file(str(tmp_path / "tool.exe"))], False, api_name="/add")
+    (tmp_path / "big.txt").write_text("kata " * 300_000, encoding="utf-8")  # 1.5 MB > ASSISTANT_UPLOAD_MAX_MB=1
+    with pytest.raises(Exception):  # noqa: B017 - Gradio's upload route answers 413 before any handler runs
+        client.predict([handle_file(str(tmp_path / "big.txt"))], False, api_name="/add")
+    assert {p.name: p.read_bytes() for p in articles.iterdir()} == before
+
+
+def test_twenty_concurrent_questions_all_answered(server, client):
+    items = _items()
+    batch = [items[i] for i in QUESTION_IDS] * 2  # 10 questions (5 id, 5 en), each twice: 20 at once
+    start = threading.Barrier(len(batch))
+
+    def one(item: dict) -> tuple[dict, float]:
+        start.wait(timeout=60)
+        t0 = time.perf_counter()
+        answer = client.predict(item["question"], api_name="/ask")
+        return answer, time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(len(batch)) as pool:
+        results = list(pool.map(one, batch, timeout=ANSWER_TIMEOUT))
+    wall = time.perf_counter() - t0
+    latencies = [dt for _, dt in results]
+    report = {
+        "questions": len(batch), "distinct": len(items), "wall_s": round(wall, 2),
+        "p50_s": round(_percentile(latencies, 0.5), 2), "p95_s": round(_percentile(latencies, 0.95), 2),
+        "max_s": round(max(latencies), 2), "min_s": round(min(latencies), 2),
+        "server_total_ms_p50": round(_percentile([a["timings_ms"]["total"] for a, _ in results], 0.5), 1),
+        "concurrency_limit": 4, "cpus": os.cpu_count(), "via": "gradio_client predict(api_name='/ask')",
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "concurrency.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print("\nconcurrency:", json.dumps(report))
+    by_question: dict[str, str] = {}
+    for item, (answer, _) in zip(batch, results, strict=True):
+        assert answer["question"] == item["question"], "an answer came back for another question"
+        assert _correct(item, answer), (item["id"], answer["answer"][:300])
+        # the same question asked twice at once gets the same answer text
+        assert by_question.setdefault(item["id"], answer["answer"]) == answer["answer"], item["id"]
+
+
+def test_article_added_while_questions_are_answered(server, client, tmp_path):
+    from gradio_client import handle_file
+
+    items = list(_items().values())
+    stop = threading.Event()
+    done: list[tuple[float, float, str, dict]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def asker(offset: int) -> None:
+        i = offset
+        while not stop.is_set():
+            item = items[i % len(items)]
+            i += 1
+            t0 = time.monotonic()
+            try:
+                answer = client.predict(item["question"], api_name="/ask")
+            except Exception as exc:
+                with lock:
+                    errors.append(f"{item['id']}: {type(exc).__name__}: {exc}")
+                continue
+            with lock:
+                done.append((t0, time.monotonic(), item["id"], answer))
+
+    new = tmp_path / NEW_ARTICLE
+    new.write_text(NEW_TEXT, encoding="utf-8")
+    threads = [threading.Thread(target=asker, args=(k * 3,), daemon=True) for k in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(2)  # questions are in flight before the upload starts
+        b0 = time.monotonic()
+        _, _, _, status = client.predict([handle_file(str(new))], False, api_name="/add")
+        b1 = time.monotonic()
+        while not any(start > b1 for start, *_ in done) and time.monotonic() - b1 < ANSWER_TIMEOUT:
+            time.sleep(0.5)  # at least one question asked after the new generation is live
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=ANSWER_TIMEOUT)
+    assert "Added: " + NEW_ARTICLE in status, status
+    assert not errors, errors
+    assert len(done) >= 4
+    by_id = {item["id"]: item for item in items}
+    for _, _, item_id, answer in done:
+        assert _correct(by_id[item_id], answer), (item_id, answer["answer"][:300])
+    overlapping = [d for d in done if d[0] < b1 and d[1] > b0]
+    print(f"\nbuild took {b1 - b0:.1f} s; {len(done)} answers, {len(overlapping)} overlapping the build")
+    assert overlapping, "no question was being answered while the article was indexed"
+    # the running server answers from the new article
+    answer = client.predict(NEW_QUESTION, api_name="/ask")
+    assert "412" in answer["answer"] and any(c["source"] == NEW_ARTICLE for c in answer["citations"]), answer["answer"]
+
+
+def test_log_holds_no_password_and_only_short_questions(server, client):
+    long_question = "Siapa yang memoderasi diskusi antara Putin dan Tokayev? " + " ".join(
+        f"kata{i}" for i in range(150))
+    client.predict(long_question, api_name="/ask")
+    log = server[2].read_text(encoding="utf-8", errors="replace")
+    assert "serving on 127.0.0.1:" in log and "login required" in log
+    assert "api ask (" in log  # questions are logged (at -v) …
+    assert long_question not in log and "kata149" not in log  # … but cut short
+    assert PASSWORD not in log and PASSWORD.split(":")[1] not in log
+    assert NEW_TEXT.splitlines()[4] not in log  # no article text

@@ -1,0 +1,170 @@
+"""kill -9 during `assistant index` (incremental and --rebuild): the previous index keeps answering, a re-run
+completes, and Chroma ends up holding exactly the committed passages (no duplicates, no orphans).
+
+Crashes are injected two ways: at named points of the build (``ASSISTANT_FAULT``, see :mod:`index.faults`: the
+process SIGKILLs itself there) and by the test sending SIGKILL at a moment drawn from a seeded random generator.
+Every build runs in a real subprocess through the real CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MODEL_CACHE, ROOT, SAMPLE
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = {  # dev-set questions whose source articles exist before and after the change
+    "Siapa pemimpin redaksi Russia Today yang memoderasi diskusi antara Putin dan Tokayev pada 17 Juni?": "simonyan",
+    "Siapa pejabat Kementerian Pertahanan Kazakhstan yang terbang ke London dan menandatangani perjanjian kerja sama "
+    "dengan Kementerian Pertahanan Inggris?": "kumarbekuly",
+}
+
+
+def _env(index_dir: Path, fault: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(ASSISTANT_INDEX_DIR=str(index_dir), ASSISTANT_MODEL_CACHE_DIR=str(MODEL_CACHE), HF_HUB_OFFLINE="1",
+               TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False", ASSISTANT_EMBED_BATCH_SIZE="8")
+    if fault:
+        env["ASSISTANT_FAULT"] = fault
+    return env
+
+
+def _index_cmd(folder: Path, rebuild: bool) -> list[str]:
+    return [sys.executable, "-m", "assistant", "index", str(folder), "--json", *(["--rebuild"] if rebuild else [])]
+
+
+def _index(folder: Path, index_dir: Path, rebuild: bool = False, fault: str | None = None):
+    return subprocess.run(_index_cmd(folder, rebuild), env=_env(index_dir, fault), cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)
+
+
+def _check(index_dir: Path, generation: int | None = None, sources: set[str] | None = None) -> None:
+    """The committed index answers the questions with verified quotes; every live chunk is in Chroma."""
+    from assistant.chain import Assistant
+    from assistant.settings import Settings
+    from index.state import load_state, read_document
+
+    settings = Settings(index_dir=index_dir, model_cache_dir=MODEL_CACHE, _env_file=None)
+    state = load_state(index_dir)
+    assert state is not None
+    if generation is not None:
+        assert state.generation == generation
+    if sources is not None:
+        assert set(state.files) == sources
+    assistant = Assistant(settings)
+    held = set(assistant.reader.store.existing_ids(list(state.chunks)))
+    assert held == set(state.chunks)  # every committed passage can be found by dense search
+    for question, expected in QUESTIONS.items():
+        answer = assistant.ask(question)
+        assert not answer.abstained and expected in answer.answer.lower(), (question, answer.answer)
+        for c in answer.citations:
+            rec = state.files[c.source]
+            assert read_document(index_dir, rec.doc_id)[c.start : c.end] == c.quote
+
+
+def _check_clean(index_dir: Path) -> None:
+    """After a completed build: Chroma holds exactly the committed chunks, once each, and no abandoned collection."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from index.state import load_state
+
+    state = load_state(index_dir)
+    assert state is not None and not (index_dir / "BUILDING").exists()
+    client = chromadb.PersistentClient(path=str(index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    col = client.get_collection(state.collection)
+    ids = col.get(include=[])["ids"]
+    assert len(ids) == len(set(ids)) == len(state.chunks)
+    assert set(ids) == set(state.chunks)
+    names = {c if isinstance(c, str) else c.name for c in client.list_collections()}
+    assert state.collection in names and len(names) <= 2  # the live one and, after a rebuild, the one it replaced
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    """The sample (``before``) and a changed copy (``after``): one article removed, one edited, one added."""
+    base = tmp_path_factory.mktemp("crash")
+    before, after = base / "before", base / "after"
+    shutil.copytree(SAMPLE, before)
+    shutil.copytree(SAMPLE, after)
+    files = sorted(after.glob("*.txt"))
+    files[1].unlink()
+    edited = files[3]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nParagraf tambahan untuk menguji pengindeksan ulang.\n",
+                      encoding="utf-8")
+    text = files[2].read_text(encoding="utf-8").splitlines()
+    (after / "baru sekali.txt").write_text("\n".join(reversed(text)) + "\n", encoding="utf-8")
+    index_dir = base / "index-before"
+    run = _index(before, index_dir)
+    assert run.returncode == 0, run.stderr
+    return {"before": before, "after": after, "index": index_dir,
+            "after_sources": {p.name for p in after.iterdir()}, "before_sources": {p.name for p in before.iterdir()}}
+
+
+CASES = [
+    ("after-upsert", False), ("before-commit", False), ("after-state-written", False), ("after-commit", False),
+    ("after-upsert", True), ("after-commit", True),
+]
+
+
+@pytest.mark.parametrize(("fault", "rebuild"), CASES, ids=[f"{f}{'-rebuild' if r else ''}" for f, r in CASES])
+def test_kill_at_named_point_keeps_previous_index(folders, tmp_path, fault, rebuild):
+    index_dir = tmp_path / "index"
+    shutil.copytree(folders["index"], index_dir)
+    crashed = _index(folders["after"], index_dir, rebuild=rebuild, fault=fault)
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    if fault == "after-commit":  # the new state was committed before the kill: readers see it
+        _check(index_dir, generation=2, sources=folders["after_sources"])
+    else:  # the previous state answers, untouched
+        _check(index_dir, generation=1, sources=folders["before_sources"])
+    rerun = _index(folders["after"], index_dir, rebuild=rebuild)
+    assert rerun.returncode == 0, rerun.stderr
+    _check(index_dir, sources=folders["after_sources"])
+    _check_clean(index_dir)
+
+
+def test_kill_at_random_moments_of_rebuild(folders, tmp_path):
+    rng = random.Random(20261122)
+    index_dir = tmp_path / "index"
+    shutil.copytree(folders["index"], index_dir)
+    for _ in range(3):
+        proc = subprocess.Popen(_index_cmd(folders["after"], rebuild=True), env=_env(index_dir), cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while not (index_dir / "BUILDING").exists() or (index_dir / "BUILDING").read_text() != str(proc.pid):
+            assert proc.poll() is None and time.monotonic() < deadline, "the build never started"
+            time.sleep(0.05)
+        time.sleep(rng.uniform(2.0, 9.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        _check(index_dir)  # whatever state is committed answers
+    rerun = _index(folders["after"], index_dir, rebuild=True)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert summary["files"] == len(folders["after_sources"])
+    _check(index_dir, sources=folders["after_sources"])
+    _check_clean(index_dir)
+
+
+def test_second_build_on_the_same_index_is_refused(folders, tmp_path):
+    index_dir = tmp_path / "index"
+    shutil.copytree(folders["index"], index_dir)
+    import fcntl
+
+    with open(index_dir / "LOCK", "a+") as fh:  # what a running build holds
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        run = _index(folders["after"], index_dir)
+    assert run.returncode == 1
+    assert run.stderr.strip().count("\n") == 0 and "another `assistant index`" in run.stderr
+    _check(index_dir, generation=1, sources=folders["before_sources"])
