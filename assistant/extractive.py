@@ -47,6 +47,10 @@ _REASON = re.compile(r"\b(?:karena|sebab|disebabkan|akibat|sehingga|agar|supaya|
 COVERAGE = 0.4
 DENSE_SAME = 0.905
 DENSE_CROSS = 0.80
+# Sentences embedded per question (the answerer's main cost): the best-covering ones when words can match, the
+# first ones of the top passages across languages.
+POOL_SAME = 6
+POOL_CROSS = 12
 ABSTAIN_RULE = (f"same language: answer if key-term coverage >= {COVERAGE:.0%} or dense similarity >= {DENSE_SAME}; "
                 f"other language: answer if dense similarity >= {DENSE_CROSS}; number/date questions also need a "
                 "number/date in the chosen sentence")
@@ -141,7 +145,7 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
 
     # dense similarity per sentence: all sentences of the top passages (short texts, one batch)
     cross = any(p.language != info.language for p in passages)
-    pool = sorted(sents, key=lambda s: -s.coverage)[:24] if not cross else sents[:40]
+    pool = sorted(sents, key=lambda s: -s.coverage)[:POOL_SAME] if not cross else sents[:POOL_CROSS]
     if pool:
         q = reader.embedder.embed_query(info.text)
         vecs = reader.embedder.embed_documents([s.text for s in pool])

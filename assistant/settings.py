@@ -31,7 +31,8 @@ class Settings(BaseSettings):
         Path("~/.cache/article-assistant/models"), description="Where converted embedding models are cached."
     )
     chroma_url: str | None = Field(
-        None, description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = local PersistentClient."
+        None, description="URL of a Chroma server, http[s]://HOST[:PORT][/DATABASE] (e.g. http://127.0.0.1:8000/news); "
+        "unset = local PersistentClient under the index folder."
     )
     # indexing
     embedder: str = Field(

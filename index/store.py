@@ -3,12 +3,20 @@
 Embeddings are always computed by our own :class:`index.embedding.Embedder` (never Chroma's default model); the
 collection's metadata records the embedder, its dimension and the chunk settings, and :meth:`ChunkStore.check`
 refuses an index built with other ones.
+
+Server mode (``chroma_url`` = ``http[s]://HOST[:PORT][/DATABASE]``): the server's heartbeat is checked first, so a
+server that is down, or is not Chroma 1.x, is one clear :class:`UserError`; every request has a timeout; a server
+lost later, or a collection dropped under a reader, is a :class:`UserError` too. The optional ``/DATABASE`` puts
+this index's collections in their own Chroma database (created by the first build), so several deployments can
+share one server without their ``articles-<n>`` collection names colliding.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,62 +79,192 @@ def _embedding_function(embedder: Any):
     return _OurEmbeddings(embedder)
 
 
-def _client(settings: StoreSettings):
+CONNECT_TIMEOUT_S = 5.0  # a server that does not answer the handshake fails fast instead of hanging a replica
+REQUEST_TIMEOUT_S = 120.0  # one request (an upsert of 1000 chunks, a query); chromadb's own default is no limit
+
+
+@dataclass(frozen=True)
+class _Server:
+    """Where a Chroma server is, parsed from ``chroma_url``: ``http[s]://host[:port][/database]``."""
+
+    url: str
+    host: str
+    port: int
+    ssl: bool
+    database: str | None  # None = Chroma's default database
+
+    @property
+    def base(self) -> str:
+        return f"{'https' if self.ssl else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def hint(self) -> str:
+        return (f"start it (e.g. `chroma run --host {self.host} --port {self.port} --path DIR`) or unset "
+                "ASSISTANT_CHROMA_URL to keep the vectors in the local index folder")
+
+
+def _parse_url(raw: str) -> _Server:
+    url = urlparse(raw if "://" in raw else f"http://{raw}")
+    try:
+        port = url.port
+    except ValueError:
+        port = -1
+    parts = [p for p in url.path.split("/") if p]
+    if url.scheme not in ("http", "https") or not url.hostname or port == -1 or len(parts) > 1:
+        raise UserError(
+            f"bad ASSISTANT_CHROMA_URL {raw!r}: expected http[s]://HOST[:PORT][/DATABASE], e.g. http://127.0.0.1:8000"
+        )
+    return _Server(raw, url.hostname, port or (443 if url.scheme == "https" else 8000), url.scheme == "https",
+                   parts[0] if parts else None)
+
+
+def _heartbeat(server: _Server) -> None:
+    """Fail with one clear line unless a Chroma 1.x server answers at ``server`` (bounded by the timeouts)."""
+    import httpx
+
+    try:
+        resp = httpx.get(f"{server.base}/api/v2/heartbeat", timeout=httpx.Timeout(10.0, connect=CONNECT_TIMEOUT_S))
+    except httpx.HTTPError as exc:
+        reason = str(exc) or type(exc).__name__
+        raise UserError(f"cannot reach the Chroma server at {server.url} ({reason}): {server.hint}") from None
+    if resp.status_code != 200 or "nanosecond heartbeat" not in resp.text:
+        raise UserError(
+            f"{server.url} answered GET /api/v2/heartbeat with HTTP {resp.status_code}, not a Chroma 1.x heartbeat: "
+            "point ASSISTANT_CHROMA_URL at a Chroma server of version 1.x"
+        )
+
+
+def _http_client(server: _Server, chroma_settings: Any, create_database: bool):
+    """A chromadb HttpClient, or ``None`` when the URL names a database the server does not have (yet)."""
+    import chromadb
+    import httpx
+    from chromadb.errors import NotFoundError
+
+    _heartbeat(server)
+    kwargs: dict[str, Any] = {"host": server.host, "port": server.port, "ssl": server.ssl, "settings": chroma_settings}
+    if server.database:
+        kwargs["database"] = server.database
+    try:
+        try:
+            client = chromadb.HttpClient(**kwargs)
+        except NotFoundError:  # the database named in the URL does not exist
+            if not server.database:
+                raise
+            if not create_database:
+                return None
+            chromadb.AdminClient(chroma_settings).create_database(server.database)
+            client = chromadb.HttpClient(**kwargs)
+    except UserError:
+        raise
+    except Exception as exc:  # connection lost since the heartbeat, auth, …
+        raise UserError(f"cannot use the Chroma server at {server.url} ({exc or type(exc).__name__}): "
+                        f"{server.hint}") from None
+    # chromadb's HTTP session waits forever by default; bound it so a stalled server gives an error, not a hang
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+    return client
+
+
+def _client(settings: StoreSettings, create_database: bool = False):
     import chromadb
     from chromadb.config import Settings
 
     chroma_settings = Settings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
-        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
-        try:
-            return chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1",
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        except Exception as exc:  # connection refused, DNS, …
-            raise UserError(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+        server = _parse_url(settings.chroma_url)
+        chroma_settings = Settings(anonymized_telemetry=False, allow_reset=False,
+                                   chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=server.host,
+                                   chroma_server_http_port=server.port, chroma_server_ssl_enabled=server.ssl)
+        return _http_client(server, chroma_settings, create_database)
     path = Path(settings.index_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
 
 
 class ChunkStore:
-    """Chunks with their vectors in one Chroma collection."""
+    """Chunks with their vectors in one Chroma collection (local, or on the server ``settings.chroma_url`` names).
+
+    With a server, construction checks its heartbeat (a clear :class:`UserError` when it is down or is not Chroma),
+    every request has a timeout, and a connection lost later is a :class:`UserError` too, never a traceback.
+    """
 
     def __init__(self, settings: StoreSettings, embedder: Any) -> None:
         self.settings = settings
         self._embedder = embedder
-        self._client = _client(settings)
+        self._client = _client(settings)  # None: the database named in the URL does not exist yet
         self._ef = _embedding_function(embedder)
         self._col = None
 
+    @property
+    def where(self) -> str:
+        """Where the vectors live, for messages."""
+        return f"the Chroma server at {self.settings.chroma_url}" if self.settings.chroma_url else str(
+            Path(self.settings.index_dir) / "chroma")
+
+    @contextlib.contextmanager
+    def _remote(self, what: str) -> Iterator[None]:
+        """Turn a vanished collection or a lost server into one clear :class:`UserError`."""
+        import httpx
+        from chromadb.errors import NotFoundError
+
+        try:
+            yield
+        except NotFoundError:
+            self._col = None
+            raise IndexMissing(
+                f"the collection {self.settings.collection!r} is gone from {self.where} ({what}): a newer build "
+                "replaced it or the server was reset; ask again to use the current index, or rebuild it with "
+                "`assistant index PATH --rebuild`"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise UserError(
+                f"lost {self.where} while {what} ({exc or type(exc).__name__}): check that the server is running"
+            ) from None
+
     # -- collection lifecycle -------------------------------------------------------------------------------
     def exists(self) -> bool:
-        names = [c if isinstance(c, str) else c.name for c in self._client.list_collections()]
-        return self.settings.collection in names
+        from chromadb.errors import NotFoundError
+
+        if self._client is None:
+            return False
+        with self._remote("looking up the collection"):
+            try:
+                self._client.get_collection(self.settings.collection, embedding_function=self._ef)
+            except NotFoundError:
+                return False
+        return True
 
     def open(self, expected: dict[str, Any], create: bool) -> None:
         """Open (or with ``create`` make) the collection; ``expected`` is the build signature to check."""
+        if create and self._client is None:
+            self._client = _client(self.settings, create_database=True)
         if not self.exists():
             if not create:
+                if self.settings.chroma_url:
+                    raise IndexMissing(
+                        f"{self.where} has no collection {self.settings.collection!r}, which the index in "
+                        f"{self.settings.index_dir} names (was the server reset, or is this the wrong server?): "
+                        "rebuild it with `assistant index data/articles --rebuild`"
+                    )
                 raise IndexMissing(
-                    f"no index in {self.settings.chroma_url or self.settings.index_dir}: "
-                    "build it with `assistant index data/articles` (or `make run`)"
+                    f"no index in {self.settings.index_dir}: build it with `assistant index data/articles` "
+                    "(or `make run`)"
                 )
-            self._col = self._client.create_collection(
-                self.settings.collection,
-                metadata={"signature": json.dumps(expected, sort_keys=True)},
-                configuration={"hnsw": {"space": "cosine"}},
-                embedding_function=self._ef,
-            )
+            with self._remote("creating the collection"):
+                self._col = self._client.create_collection(
+                    self.settings.collection,
+                    metadata={"signature": json.dumps(expected, sort_keys=True)},
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=self._ef,
+                )
             return
-        self._col = self._client.get_collection(self.settings.collection, embedding_function=self._ef)
+        with self._remote("opening the collection"):
+            self._col = self._client.get_collection(self.settings.collection, embedding_function=self._ef)
         self.check(expected)
 
     def check(self, expected: dict[str, Any]) -> None:
-        meta = (self._col.metadata if self._col is not None else None) or {}
+        meta: dict[str, Any] = (self._col.metadata if self._col is not None else None) or {}
         found = json.loads(meta.get("signature", "{}"))
         diffs = [f"{k}: index has {found.get(k)!r}, settings ask {v!r}" for k, v in expected.items() if found.get(k) != v]
         if diffs:
@@ -136,9 +274,16 @@ class ChunkStore:
             )
 
     def drop(self) -> None:
-        if self.exists():
-            self._client.delete_collection(self.settings.collection)
+        from chromadb.errors import NotFoundError
+
         self._col = None
+        if self._client is None:
+            return
+        with self._remote("dropping the collection"):
+            try:
+                self._client.delete_collection(self.settings.collection)
+            except NotFoundError:  # never created, or dropped already
+                pass
 
     @property
     def collection(self):
@@ -149,45 +294,51 @@ class ChunkStore:
     # -- writes ---------------------------------------------------------------------------------------------
     def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metadatas: list[dict[str, Any]]) -> None:
         step = 1000
-        for i in range(0, len(ids), step):
-            self.collection.upsert(
-                ids=ids[i : i + step],
-                embeddings=vectors[i : i + step].tolist(),
-                documents=texts[i : i + step],
-                metadatas=metadatas[i : i + step],
-            )
+        with self._remote("storing chunks"):
+            for i in range(0, len(ids), step):
+                self.collection.upsert(
+                    ids=ids[i : i + step],
+                    embeddings=vectors[i : i + step].tolist(),
+                    documents=texts[i : i + step],
+                    metadatas=metadatas[i : i + step],
+                )
 
     def delete(self, ids: list[str]) -> None:
         step = 1000
-        for i in range(0, len(ids), step):
-            self.collection.delete(ids=ids[i : i + step])
+        with self._remote("deleting chunks"):
+            for i in range(0, len(ids), step):
+                self.collection.delete(ids=ids[i : i + step])
 
     # -- reads ----------------------------------------------------------------------------------------------
     def count(self) -> int:
-        return int(self.collection.count())
+        with self._remote("counting chunks"):
+            return int(self.collection.count())
 
     def existing_ids(self, ids: list[str]) -> set[str]:
         found: set[str] = set()
-        for i in range(0, len(ids), 1000):
-            found.update(self.collection.get(ids=ids[i : i + 1000], include=[])["ids"])
+        with self._remote("reading chunk ids"):
+            for i in range(0, len(ids), 1000):
+                found.update(self.collection.get(ids=ids[i : i + 1000], include=[])["ids"])
         return found
 
     def all_ids(self) -> list[str]:
         out: list[str] = []
         offset = 0
-        while True:
-            got = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
-            out.extend(got)
-            if len(got) < 5000:
-                return out
-            offset += len(got)
+        with self._remote("reading chunk ids"):
+            while True:
+                got = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
+                out.extend(got)
+                if len(got) < 5000:
+                    return out
+                offset += len(got)
 
     def search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[DenseHit]:
-        """The ``k`` nearest chunks to ``vector`` (cosine similarity, best first)."""
-        n = self.count()
-        if n == 0:
-            return []
-        res = self.collection.query(
-            query_embeddings=[vector.tolist()], n_results=min(k, n), where=where or None, include=["distances"]
-        )
+        """The ``k`` nearest chunks to ``vector`` (cosine similarity, best first); one request to the server.
+
+        Chroma 1.x returns fewer than ``k`` hits (none for an empty collection) without a count first.
+        """
+        with self._remote("searching"):
+            res = self.collection.query(
+                query_embeddings=[vector.tolist()], n_results=k, where=where or None, include=["distances"]
+            )
         return [DenseHit(i, 1.0 - float(d)) for i, d in zip(res["ids"][0], res["distances"][0], strict=True)]
