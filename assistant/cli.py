@@ -188,12 +188,15 @@ def eval_(
 def serve(
     host: Annotated[str | None, Opt("--host", help="Listen address (default 127.0.0.1).")] = None,
     port: Annotated[int | None, Opt("--port", help="Port (default 7860).")] = None,
-    auth: Annotated[str | None, Opt("--auth", help="user:password required to log in.")] = None,
+    auth: Annotated[str | None, Opt("--auth", help="user:password required to log in (prefer ASSISTANT_AUTH: "
+                                             "command lines are visible in ps).")] = None,
+    concurrency: Annotated[int | None, Opt("--concurrency", help="Questions answered at once (default 4).")] = None,
+    upload_max_mb: Annotated[int | None, Opt("--upload-max-mb", help="Largest upload in MB (default 20).")] = None,
 ) -> None:
-    """Serve the chat UI (Gradio)."""
+    """Serve the chat UI (Gradio) and its /ask API."""
     from ui.app import serve as serve_ui
 
-    serve_ui(_settings(host=host, port=port, auth=auth))
+    serve_ui(_settings(host=host, port=port, auth=auth, concurrency_limit=concurrency, upload_max_mb=upload_max_mb))
 
 
 def main() -> None:
