@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,8 @@ class BM25Index:
     @classmethod
     def build(cls, ids: list[str], terms: list[list[str]]) -> BM25Index:
         import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
 
         if not ids:
             return cls([], None)
