@@ -87,6 +87,21 @@ def _sentence_sets(text: str, spans: list[tuple[int, int]]) -> list[frozenset[st
     return out
 
 
+def _cached_sentence_sets(docs_dir: Path, doc_id: str, texts: dict[str, str]) -> list[frozenset[str]]:
+    """A document's sentence term sets (for story grouping), computed once and kept beside its text."""
+    path = docs_dir / f"{doc_id}.sents.json"
+    try:
+        return [frozenset(s) for s in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError):
+        pass
+    text = texts.setdefault(doc_id, read_document(docs_dir.parent, doc_id))
+    sets = _sentence_sets(text, content_spans(text))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([sorted(s) for s in sets], ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return sets
+
+
 def build_index(
     path: Path,
     config: IndexConfig,
@@ -272,8 +287,7 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
     sentence_sets: dict[str, list[frozenset[str]]] = {}
     texts_cache: dict[str, str] = {}
     for rec in state.doc_sources().values():
-        text = texts_cache.setdefault(rec.doc_id, read_document(config.index_dir, rec.doc_id))
-        sentence_sets[rec.doc_id] = _sentence_sets(text, content_spans(text))
+        sentence_sets[rec.doc_id] = _cached_sentence_sets(docs_dir, rec.doc_id, texts_cache)
     stories = assign_stories(sentence_sets)
     for rec in state.files.values():
         rec.story_id = stories.get(rec.doc_id, rec.doc_id)

