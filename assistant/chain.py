@@ -156,7 +156,8 @@ class Assistant:
 
     def _extractive(self, standalone: str, result: RetrievalResult, language: str,
                     reader: IndexReader) -> dict[str, Any]:
-        ex = answer_extractively(analyse_question(standalone), result.passages, reader, result.dense_scores)
+        ex = answer_extractively(analyse_question(standalone), result.passages, reader, result.dense_scores,
+                                 result.query_vector if result.trace.query == standalone else None)
         text = ex.answer_text() if not ex.abstained else REFUSALS[language]
         return {"text": text, "citations": citations_from_picks(ex.picks, result.passages), "removed": [],
                 "abstained": ex.abstained}

@@ -115,7 +115,7 @@ def _type_fit(info: QuestionInfo, text: str) -> float:
 
 
 def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: IndexReader,
-                        dense_scores: dict[str, float]) -> ExtractiveResult:
+                        dense_scores: dict[str, float], query_vector: np.ndarray | None = None) -> ExtractiveResult:
     """Choose 1–4 sentences of ``passages`` that answer ``info`` (or abstain)."""
     if not passages:
         return ExtractiveResult([], True, 0.0, 0.0, "nothing retrieved")
@@ -147,7 +147,7 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
     cross = any(p.language != info.language for p in passages)
     pool = sorted(sents, key=lambda s: -s.coverage)[:POOL_SAME] if not cross else sents[:POOL_CROSS]
     if pool:
-        q = reader.embedder.embed_query(info.text)
+        q = reader.embedder.embed_query(info.text) if query_vector is None else query_vector
         vecs = reader.embedder.embed_documents([s.text for s in pool])
         for s, v in zip(pool, vecs, strict=True):
             s.dense = float(np.dot(q, v))

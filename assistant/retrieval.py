@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -46,6 +47,7 @@ class RetrievalResult:
     trace: RetrievalTrace
     dense_scores: dict[str, float] = field(default_factory=dict)
     question: QuestionInfo | None = None
+    query_vector: np.ndarray | None = None  # the query's embedding, reused by the answerer
 
     def ranked(self) -> list[RankedPassage]:
         return [
@@ -93,7 +95,8 @@ def retrieve(reader: IndexReader, settings: Settings, query: str, top_k: int | N
     filters = filters or Filters()
     allowed = reader.ids_for(set(filters.sources) or None, filters.date_from, filters.date_to)
     n = settings.candidates
-    dense = reader.dense(reader.embedder.embed_query(query), n, allowed)
+    query_vector = reader.embedder.embed_query(query)
+    dense = reader.dense(query_vector, n, allowed)
     lexical = reader.bm25.search(analyze(query), n, allowed)
 
     fused: dict[str, float] = {}
@@ -117,7 +120,7 @@ def retrieve(reader: IndexReader, settings: Settings, query: str, top_k: int | N
     )
     passages = [reader.passage(c) for c in chosen]
     return RetrievalResult(passages, [fused[c] for c in chosen], trace,
-                           dense_scores={h.id: h.score for h in dense}, question=info)
+                           dense_scores={h.id: h.score for h in dense}, question=info, query_vector=query_vector)
 
 
 def _diversify(reader: IndexReader, order: list[str], k: int, max_per_story: int, compare: bool) -> list[str]:

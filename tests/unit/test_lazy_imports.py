@@ -1,0 +1,51 @@
+"""Commands import only what they use: no gradio outside `serve`, no torch before an embedder is loaded.
+
+Each check runs in a fresh interpreter (this test process may already hold those packages) and inspects
+``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("gradio", "torch", "transformers", "sentence_transformers", "onnxruntime", "chromadb")
+
+
+def _loaded_after(code: str) -> set[str]:
+    """Top-level heavy packages in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+    probe = (f"{code}\nimport json, sys\n"
+             f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    return set(json.loads(res.stdout.strip().splitlines()[-1]))
+
+
+def test_importing_the_cli_loads_no_gradio_or_torch():
+    assert not _loaded_after("import assistant.cli") & {"gradio", "torch", "transformers", "sentence_transformers"}
+
+
+def test_help_loads_no_gradio_or_torch():
+    code = ("import sys\nsys.argv = ['assistant', '--help']\nfrom assistant.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass")
+    loaded = _loaded_after(code)
+    assert "gradio" not in loaded
+    assert not loaded & {"torch", "transformers", "sentence_transformers"}
+
+
+@pytest.mark.parametrize("module", ["index", "index.builder", "index.reader", "index.store", "index.embedding",
+                                    "index.e5_convert", "index.e5_int8", "index.state", "index.bm25"])
+def test_index_modules_do_not_import_gradio_or_models(module):
+    loaded = _loaded_after(f"import {module}")
+    assert "gradio" not in loaded, f"{module} imports gradio"
+    assert "torch" not in loaded, f"{module} imports torch at import time (load it inside load_embedder)"
+
+
+def test_answering_modules_do_not_import_gradio():
+    assert "gradio" not in _loaded_after("import assistant.chain, assistant.retrieval, assistant.extractive")
