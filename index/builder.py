@@ -45,7 +45,7 @@ from index.state import (
     prune_documents,
     read_document,
 )
-from index.store import ChunkStore, StoreSettings
+from index.store import ChunkStore, StoreSettings, warm_up
 from index.stories import assign_stories
 
 __all__ = ["BuildSummary", "build_index", "chunk_id"]
@@ -173,6 +173,7 @@ def _drop_unused_collections(config: IndexConfig, embedder, keep: set[str]) -> N
 def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
            progress: Callable[[str, int, int], None] | None, interrupted: bool) -> BuildSummary:
     summary = BuildSummary(files=len(files))
+    warming = warm_up(StoreSettings(config.index_dir, "", config.chroma_url))  # overlaps model loading and parsing
     embedder = load_embedder(config.embedder, str(config.model_cache_dir), config.embed_batch_size, config.threads)
     signature = config.signature(embedder.dimension)
     old = None if rebuild else load_state(config.index_dir)
@@ -187,10 +188,6 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
     if previous is not None:
         _register_collection(Path(config.index_dir), previous.collection)
     _register_collection(Path(config.index_dir), collection)
-    store = ChunkStore(StoreSettings(config.index_dir, collection, config.chroma_url), embedder)
-    if rebuild:
-        store.drop()  # a fresh collection name: the committed one stays intact until the swap
-    store.open(signature, create=True)
 
     state = IndexState(signature=signature, collection=collection, articles_dir=str(path.resolve()),
                        generation=generation)
@@ -268,6 +265,11 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
         os.replace(terms_tmp, docs_dir / f"{rec.doc_id}.terms.json")
         summary.indexed += 1
 
+    warming.join()  # the client opened while files were parsed
+    store = ChunkStore(StoreSettings(config.index_dir, collection, config.chroma_url), embedder)
+    if rebuild:
+        store.drop()  # a fresh collection name: the committed one stays intact until the swap
+    store.open(signature, create=True)
     present = store.existing_ids(new_ids) if new_ids else set()
     todo = [i for i, cid in enumerate(new_ids) if cid not in present]
     if todo:

@@ -26,7 +26,7 @@ import numpy as np
 
 from index.errors import IndexMissing, IndexModelMismatch, UserError
 
-__all__ = ["ChunkStore", "StoreSettings", "DenseHit"]
+__all__ = ["ChunkStore", "StoreSettings", "DenseHit", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,22 @@ def _http_client(server: _Server, chroma_settings: Any, create_database: bool):
     if isinstance(session, httpx.Client):
         session.timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
     return client
+
+
+def warm_up(settings: StoreSettings) -> Any:
+    """Start opening the local Chroma client in a background thread (chromadb shares one client per path, so the
+    store opened later reuses it); returns the thread to join. Server mode needs nothing: it is a cheap request."""
+    import threading
+
+    def _open() -> None:
+        if settings.chroma_url:
+            return
+        with contextlib.suppress(Exception):  # any real problem is reported when the store is opened for use
+            _client(settings)
+
+    thread = threading.Thread(target=_open, name="chroma-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _client(settings: StoreSettings, create_database: bool = False):
