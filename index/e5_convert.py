@@ -18,6 +18,7 @@ import os
 import shutil
 import struct
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -306,14 +307,20 @@ def ensure_model(cache_dir: Path, weights: Path | None = None) -> Path:
     target = Path(cache_dir).expanduser() / f"{MODEL_NAME}-{_fingerprint(weights)}"
     if (target / "modules.json").exists():
         return target
+    return publish_folder(target, "modules.json", lambda tmp: convert(weights, tmp))
+
+
+def publish_folder(target: Path, marker: str, build: Callable[[Path], None]) -> Path:
+    """Build a folder with ``build(tmp)`` in a temporary sibling and rename it to ``target`` (a crash never leaves
+    half a folder; when two processes race, the first rename wins and ``target / marker`` proves it)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=target.parent))
     try:
-        convert(weights, tmp)
+        build(tmp)
         try:
             os.replace(tmp, target)
         except OSError:  # another process won the race
-            if not (target / "modules.json").exists():
+            if not (target / marker).exists():
                 raise
     finally:
         if tmp.exists():

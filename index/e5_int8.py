@@ -22,14 +22,13 @@ running needs only ``onnxruntime`` and ``tokenizers``.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
 import warnings
 from pathlib import Path
 
-from index.e5_convert import MODEL_NAME, PROMPTS, ensure_model
+from index.e5_convert import MODEL_NAME, PROMPTS, ensure_model, publish_folder
 from index.errors import UserError
 
 __all__ = ["ensure_int8_model", "export_int8", "INT8_FILE", "INT8_CONFIG"]
@@ -118,15 +117,4 @@ def ensure_int8_model(cache_dir: Path) -> Path:
     target = src.parent / f"{MODEL_NAME}-int8-{_FORMAT_VERSION}-{src.name.rsplit('-', 1)[-1]}"
     if (target / INT8_CONFIG).exists():
         return target
-    tmp = Path(tempfile.mkdtemp(prefix=".int8-", dir=target.parent))
-    try:
-        export_int8(src, tmp)
-        try:
-            os.replace(tmp, target)
-        except OSError:  # another process won the race
-            if not (target / INT8_CONFIG).exists():
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return publish_folder(target, INT8_CONFIG, lambda tmp: export_int8(src, tmp))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,35 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "articles"
 DEV_SET = ROOT / "data" / "eval" / "dev.jsonl"
 MODEL_CACHE = Path(os.environ.get("ASSISTANT_MODEL_CACHE_DIR", "~/.cache/article-assistant/models")).expanduser()
+
+
+NEW_ARTICLE = "festival_tanjung_merbabu.txt"  # an article none of the samples resembles, for upload tests
+NEW_TEXT = """Festival Layang-Layang Kelapa Ungu Kembali Digelar di Tanjung Merbabu
+
+SENIN, 3 MARET 2031 | LAPORAN: TIM REDAKSI
+
+Desa Tanjung Merbabu akan menggelar Festival Layang-Layang Kelapa Ungu pada 14 Maret 2031 di pantai Pasir Jingga.
+
+Panitia festival mengatakan sebanyak 412 layang-layang raksasa berbentuk buah kelapa ungu akan diterbangkan.
+
+Kepala desa Tanjung Merbabu, Ratna Kembangsari, berharap festival itu menarik wisatawan dari luar pulau.
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Terminate a server started by a test, killing it if it does not exit in ``timeout`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
 
 
 def read_exact(path: Path) -> str:

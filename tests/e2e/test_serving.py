@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import DEV_SET, MODEL_CACHE, ROOT, SAMPLE
+from tests.conftest import DEV_SET, MODEL_CACHE, NEW_ARTICLE, NEW_TEXT, ROOT, SAMPLE, free_port, stop
 
 pytestmark = pytest.mark.server
 
@@ -33,24 +32,8 @@ ANSWER_TIMEOUT = 600
 # answerable questions of the bundled set, Indonesian and English (cross-lingual)
 QUESTION_IDS = ["dev-001", "dev-002", "dev-005", "dev-006", "dev-009",
                 "dev-019", "dev-020", "dev-021", "dev-023", "dev-026"]
-NEW_ARTICLE = "festival_tanjung_merbabu.txt"
-NEW_TEXT = """Festival Layang-Layang Kelapa Ungu Kembali Digelar di Tanjung Merbabu
-
-SENIN, 3 MARET 2031 | LAPORAN: TIM REDAKSI
-
-Desa Tanjung Merbabu akan menggelar Festival Layang-Layang Kelapa Ungu pada 14 Maret 2031 di pantai Pasir Jingga.
-
-Panitia festival mengatakan sebanyak 412 layang-layang raksasa berbentuk buah kelapa ungu akan diterbangkan.
-
-Kepala desa Tanjung Merbabu, Ratna Kembangsari, berharap festival itu menarik wisatawan dari luar pulau.
-"""
 NEW_QUESTION = "Berapa layang-layang raksasa yang akan diterbangkan di Festival Layang-Layang Kelapa Ungu?"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -98,7 +81,7 @@ def server(tmp_path_factory):
     with open(tmp / "index.log", "wb") as out:
         subprocess.run([str(ASSISTANT), "index", str(tmp / "articles")], env=env, cwd=tmp / "run", stdout=out,
                        stderr=subprocess.STDOUT, check=True, timeout=900)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env["ASSISTANT_AUTH"] = f"{USER}:{PASSWORD}"
     with open(log_path, "wb") as out:
@@ -119,12 +102,7 @@ def server(tmp_path_factory):
                 time.sleep(1)
         yield url, tmp, log_path
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        stop(proc)
 
 
 @pytest.fixture(scope="module")

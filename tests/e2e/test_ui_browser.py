@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEV_SET, MODEL_CACHE, ROOT, SAMPLE
+from tests.conftest import DEV_SET, MODEL_CACHE, NEW_ARTICLE, NEW_TEXT, ROOT, SAMPLE, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -20,24 +19,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
 WAIT_MS = 120_000  # first answers load the embedder on a small CI machine
 QUESTION = "Berapa orang yang meninggalkan Kazakhstan sejak 21 September?"
-NEW_ARTICLE = "festival_tanjung_merbabu.txt"
-NEW_TEXT = """Festival Layang-Layang Kelapa Ungu Kembali Digelar di Tanjung Merbabu
-
-SENIN, 3 MARET 2031 | LAPORAN: TIM REDAKSI
-
-Desa Tanjung Merbabu akan menggelar Festival Layang-Layang Kelapa Ungu pada 14 Maret 2031 di pantai Pasir Jingga.
-
-Panitia festival mengatakan sebanyak 412 layang-layang raksasa berbentuk buah kelapa ungu akan diterbangkan.
-
-Kepala desa Tanjung Merbabu, Ratna Kembangsari, berharap festival itu menarik wisatawan dari luar pulau.
-"""
 NEW_QUESTION = "Kapan Festival Layang-Layang Kelapa Ungu digelar di Tanjung Merbabu?"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +34,7 @@ def app_url(tmp_path_factory):
     articles = tmp / "articles"
     shutil.copytree(SAMPLE, articles)
     settings = Settings(articles_dir=articles, index_dir=tmp / "idx", model_cache_dir=MODEL_CACHE,
-                        feedback_path=tmp / "var" / "feedback.jsonl", host="127.0.0.1", port=_free_port(),
+                        feedback_path=tmp / "var" / "feedback.jsonl", host="127.0.0.1", port=free_port(),
                         _env_file=None)
     build_index(articles, settings.index_config())
     app = build_app(Assistant(settings), settings)

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,18 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEV_SET, MODEL_CACHE, SAMPLE, read_exact
+from tests.conftest import DEV_SET, MODEL_CACHE, SAMPLE, free_port, read_exact, stop
 
 pytestmark = pytest.mark.server
 
 BIN = Path(sys.executable).parent
 QUESTION_ID = "dev-006"  # "Berapa orang yang tercatat meninggalkan Kazakhstan sejak 21 September…?" → 64.234 orang
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _exe(name: str) -> str:
@@ -55,7 +49,7 @@ def _heartbeat(url: str) -> bool:
 def chroma_url(tmp_path_factory) -> Iterator[str]:
     """A real Chroma server on a free loopback port; terminated (then killed if need be) in teardown."""
     base = tmp_path_factory.mktemp("server")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = base / "chroma-server.log"
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
@@ -73,12 +67,7 @@ def chroma_url(tmp_path_factory) -> Iterator[str]:
                 time.sleep(0.2)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=15)
+            stop(proc, timeout=15)
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +207,7 @@ def test_rebuild_swaps_collections_and_old_readers_keep_answering(workdir, chrom
 
 
 def test_unreachable_server_is_one_clear_line(workdir, first_build):
-    down = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     res = _cli(workdir, down, "ask", "Siapa pemimpin redaksi Russia Today?", ok=False)
     assert res.returncode == 1
     lines = [line for line in res.stderr.splitlines() if line.strip() and not line.startswith("DEBUG")]
