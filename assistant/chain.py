@@ -106,10 +106,10 @@ class Assistant:
         text = clean_question(text.splitlines()[0] if text.strip() else "")
         return text or condense_rule(question, history)
 
-    def language_for(self, question: str) -> str:
-        if self.settings.answer_language != "auto":
-            return self.settings.answer_language
-        return analyse_question(question).language
+    def language_for(self, question: str, language: str | None = None) -> str:
+        """The answer language: ``language`` when given (``auto`` = none), else the setting, else the question's."""
+        chosen = language if language and language != "auto" else self.settings.answer_language
+        return chosen if chosen != "auto" else analyse_question(question).language
 
     def messages(self, question: str, result: RetrievalResult, language: str) -> list[Any]:
         prompt = load_prompt(self.settings.prompts_dir, self.settings.qa_prompt)
@@ -120,29 +120,25 @@ class Assistant:
         return [SystemMessage(system), HumanMessage(user)]
 
     # -- the chain --------------------------------------------------------------------------------------------
-    def chain(self, llm: str | None = None, top_k: int | None = None, filters: Filters | None = None) -> Runnable:
-        """``{"question", "history"}`` → :class:`Answer`, as one LCEL runnable."""
+    def chain(self, llm: str | None = None, top_k: int | None = None, filters: Filters | None = None,
+              language: str | None = None) -> Runnable:
+        """``{"question", "history"}`` → :class:`Answer`, as one LCEL runnable (``language``: see :meth:`language_for`)."""
         llm = llm or self.settings.llm
+        answer_language = language
 
         def condense_step(inp: dict[str, Any]) -> dict[str, Any]:
-            t0 = time.perf_counter()
-            q = self.validate(inp["question"])
-            standalone = self.condense(q, list(inp.get("history") or []), llm)
-            return {**inp, "question": q, "standalone": standalone, "reader": self.current_reader(),
-                    "t": {"condense": _ms(t0)}}
+            return {**inp, **self._prepare(inp["question"], inp.get("history"), llm)}
 
         def retrieve_step(inp: dict[str, Any]) -> dict[str, Any]:
-            t0 = time.perf_counter()
-            result = retrieve(inp["reader"], self.settings, inp["standalone"], top_k, filters)
-            return {**inp, "result": result, "t": {**inp["t"], "retrieve": _ms(t0)}}
+            return self._retrieve(inp, top_k, filters)
 
         def answer_step(inp: dict[str, Any]) -> dict[str, Any]:
             t0 = time.perf_counter()
             result: RetrievalResult = inp["result"]
-            language = self.language_for(inp["question"])
+            language = self.language_for(inp["question"], answer_language)
             reader = inp["reader"]
             if is_extractive(llm):
-                out = self._extractive(inp["standalone"], result, language, reader)
+                out = self._extractive(result, language, reader)
             else:
                 raw = (self._model(llm) | StrOutputParser()).invoke(self.messages(inp["standalone"], result, language))
                 out = self._verify(raw, result, language, reader)
@@ -154,10 +150,20 @@ class Assistant:
         return (RunnableLambda(condense_step) | RunnableLambda(retrieve_step) | RunnableLambda(answer_step)
                 | RunnableLambda(build))
 
-    def _extractive(self, standalone: str, result: RetrievalResult, language: str,
-                    reader: IndexReader) -> dict[str, Any]:
-        ex = answer_extractively(analyse_question(standalone), result.passages, reader, result.dense_scores,
-                                 result.query_vector if result.trace.query == standalone else None)
+    def _prepare(self, question: str, history: list[Turn] | None, llm: str) -> dict[str, Any]:
+        """Validate and condense the question, and take the reader the whole question will use."""
+        t0 = time.perf_counter()
+        q = self.validate(question)
+        standalone = self.condense(q, list(history or []), llm)
+        return {"question": q, "standalone": standalone, "reader": self.current_reader(), "t": {"condense": _ms(t0)}}
+
+    def _retrieve(self, inp: dict[str, Any], top_k: int | None, filters: Filters | None) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        result = retrieve(inp["reader"], self.settings, inp["standalone"], top_k, filters)
+        return {**inp, "result": result, "t": {**inp["t"], "retrieve": _ms(t0)}}
+
+    def _extractive(self, result: RetrievalResult, language: str, reader: IndexReader) -> dict[str, Any]:
+        ex = answer_extractively(result.question, result.passages, reader, result.query_vector)
         text = ex.answer_text() if not ex.abstained else REFUSALS[language]
         return {"text": text, "citations": citations_from_picks(ex.picks, result.passages), "removed": [],
                 "abstained": ex.abstained}
@@ -182,27 +188,23 @@ class Assistant:
 
     # -- public API -------------------------------------------------------------------------------------------
     def ask(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
-            llm: str | None = None, filters: Filters | None = None) -> Answer:
-        """Answer one question (with the conversation so far for follow-ups)."""
-        return self.chain(llm, top_k, filters).invoke({"question": question, "history": history or []})
+            llm: str | None = None, filters: Filters | None = None, language: str | None = None) -> Answer:
+        """Answer one question (with the conversation so far for follow-ups); ``language`` overrides the setting."""
+        return self.chain(llm, top_k, filters, language).invoke({"question": question, "history": history or []})
 
     def stream(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
-               llm: str | None = None, filters: Filters | None = None) -> Iterator[dict[str, Any]]:
+               llm: str | None = None, filters: Filters | None = None,
+               language: str | None = None) -> Iterator[dict[str, Any]]:
         """Events: ``{"type": "retrieved", "passages"}``, ``{"type": "token", "text"}``…, ``{"type": "answer", "answer"}``."""
         llm = llm or self.settings.llm
-        t0 = time.perf_counter()
-        q = self.validate(question)
-        standalone = self.condense(q, history or [], llm)
-        t1 = time.perf_counter()
-        reader = self.current_reader()
-        result = retrieve(reader, self.settings, standalone, top_k, filters)
+        inp = self._retrieve(self._prepare(question, history, llm), top_k, filters)
+        result: RetrievalResult = inp["result"]
+        reader, standalone = inp["reader"], inp["standalone"]
         yield {"type": "retrieved", "standalone_question": standalone, "passages": result.ranked()}
-        t2 = time.perf_counter()
-        inp: dict[str, Any] = {"question": q, "standalone": standalone, "result": result,
-                               "t": {"condense": round((t1 - t0) * 1000, 1), "retrieve": round((t2 - t1) * 1000, 1)}}
-        language = self.language_for(q)
+        t0 = time.perf_counter()
+        language = self.language_for(inp["question"], language)
         if is_extractive(llm):
-            out = self._extractive(standalone, result, language, reader)
+            out = self._extractive(result, language, reader)
             for piece in _pieces(out["text"]):
                 yield {"type": "token", "text": piece}
         else:
@@ -212,9 +214,8 @@ class Assistant:
                 yield {"type": "token", "text": chunk}
             out = self._verify(raw, result, language, reader)
         inp.update(out, language=language)
-        inp["t"]["answer"] = round((time.perf_counter() - t2) * 1000, 1)
-        answer = self._answer(inp, llm)
-        yield {"type": "answer", "answer": answer}
+        inp["t"]["answer"] = _ms(t0)
+        yield {"type": "answer", "answer": self._answer(inp, llm)}
 
 
 def _pieces(text: str) -> Iterator[str]:

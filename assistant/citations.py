@@ -18,10 +18,15 @@ from index.chunking import split_sentences
 from index.embedding import Embedder
 from index.reader import Passage
 
-__all__ = ["citations_from_picks", "verify_generated", "SUPPORT_THRESHOLD", "split_answer"]
+__all__ = ["citations_from_picks", "verify_generated", "SUPPORT_THRESHOLD", "split_answer", "strip_markers"]
 
 SUPPORT_THRESHOLD = 0.5
 _MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+
+
+def strip_markers(text: str) -> str:
+    """``text`` without its ``[n]`` citation markers."""
+    return _MARKER.sub("", text).strip()
 
 
 def _citation(n: int, p: Passage, start: int, end: int, sentence: str, support: float = 1.0) -> Citation:
@@ -47,7 +52,7 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
             pos = m.end()
             markers = [int(x) for x in re.findall(r"\[(\d{1,3})\]", piece)]
             if markers or m.group().strip() in ".!?":
-                sentence = _MARKER.sub("", buf).strip()
+                sentence = strip_markers(buf)
                 if sentence or markers:
                     if not sentence and out:
                         out[-1][1].extend(markers)
@@ -56,7 +61,7 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
                 buf = ""
         rest = (buf + para[pos:]).strip()
         if rest:
-            out.append((_MARKER.sub("", rest).strip(), []))
+            out.append((strip_markers(rest), []))
     return out
 
 

@@ -115,7 +115,7 @@ def _type_fit(info: QuestionInfo, text: str) -> float:
 
 
 def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: IndexReader,
-                        dense_scores: dict[str, float], query_vector: np.ndarray | None = None) -> ExtractiveResult:
+                        query_vector: np.ndarray) -> ExtractiveResult:
     """Choose 1–4 sentences of ``passages`` that answer ``info`` (or abstain)."""
     if not passages:
         return ExtractiveResult([], True, 0.0, 0.0, "nothing retrieved")
@@ -143,14 +143,13 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
         s.coverage = own + 0.25 * max(0.0, ctx - own)
         s.type_fit = _type_fit(info, s.text)
 
-    # dense similarity per sentence: all sentences of the top passages (short texts, one batch)
+    # dense similarity for a few sentences (the answerer's main cost, see POOL_SAME / POOL_CROSS), one batch
     cross = any(p.language != info.language for p in passages)
     pool = sorted(sents, key=lambda s: -s.coverage)[:POOL_SAME] if not cross else sents[:POOL_CROSS]
     if pool:
-        q = reader.embedder.embed_query(info.text) if query_vector is None else query_vector
         vecs = reader.embedder.embed_documents([s.text for s in pool])
         for s, v in zip(pool, vecs, strict=True):
-            s.dense = float(np.dot(q, v))
+            s.dense = float(np.dot(query_vector, v))
     w_cov, w_dense = (0.35, 1.0) if cross else (1.0, 0.6)
     for s in sents:
         rank_prior = 1.0 / math.sqrt(s.n)

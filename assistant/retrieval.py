@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,9 +45,8 @@ class RetrievalResult:
     passages: list[Passage]
     scores: list[float]
     trace: RetrievalTrace
-    dense_scores: dict[str, float] = field(default_factory=dict)
-    question: QuestionInfo | None = None
-    query_vector: np.ndarray | None = None  # the query's embedding, reused by the answerer
+    question: QuestionInfo  # the analysed query (type, language, terms), reused by the answerer
+    query_vector: np.ndarray  # the query's embedding, reused by the answerer
 
     def ranked(self) -> list[RankedPassage]:
         return [
@@ -120,7 +119,7 @@ def retrieve(reader: IndexReader, settings: Settings, query: str, top_k: int | N
     )
     passages = [reader.passage(c) for c in chosen]
     return RetrievalResult(passages, [fused[c] for c in chosen], trace,
-                           dense_scores={h.id: h.score for h in dense}, question=info, query_vector=query_vector)
+                           question=info, query_vector=query_vector)
 
 
 def _diversify(reader: IndexReader, order: list[str], k: int, max_per_story: int, compare: bool) -> list[str]:

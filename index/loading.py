@@ -27,7 +27,7 @@ from index.errors import BadInput
 
 __all__ = [
     "LoadedDocument", "SUPPORTED_SUFFIXES", "MAX_BYTES", "MAX_TEXT_CHARS", "MAX_RUN_CHARS", "load_file", "discover",
-    "decode_text", "Skipped",
+    "decode_text", "kind_of", "Skipped",
 ]
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,6 @@ _MB = 1024 * 1024
 # about 1.3 million tokens, some 8,000 passages: tens of minutes of embedding on a laptop CPU. HTML carries markup and
 # PDF carries fonts and images, so their files may be larger for the same text.
 MAX_BYTES = {"text": 5 * _MB, "html": 20 * _MB, "pdf": 64 * _MB}
-MAX_FILE_BYTES = max(MAX_BYTES.values())
 MAX_TEXT_CHARS = 5_000_000  # extracted text of an HTML page or PDF
 MAX_RUN_CHARS = 10_000  # longest run without a space or line break that can still be prose (long URLs are < 2,000)
 _LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_RUN_CHARS + 1}}}")  # anchored at a run's start: linear time
@@ -60,7 +59,8 @@ class Skipped(Exception):
     """A file that cannot be read; the message names the reason (the run goes on)."""
 
 
-def _kind(path: Path) -> str:
+def kind_of(path: Path) -> str:
+    """``pdf``, ``html`` or ``text``: how a file with this name is read (and which size limit applies)."""
     suffix = path.suffix.lower()
     return "pdf" if suffix == ".pdf" else "html" if suffix in (".html", ".htm") else "text"
 
@@ -218,7 +218,7 @@ def load_file(root: Path, path: Path) -> LoadedDocument:
         source = path.relative_to(root).as_posix() if root.is_dir() else path.name
     except ValueError:
         source = path.name
-    kind = _kind(path)
+    kind = kind_of(path)
     try:
         source.encode("utf-8")
     except UnicodeEncodeError:

@@ -186,7 +186,6 @@ def _client(settings: StoreSettings, create_database: bool = False):
     import chromadb
     from chromadb.config import Settings
 
-    chroma_settings = Settings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         server = _parse_url(settings.chroma_url)
         chroma_settings = Settings(anonymized_telemetry=False, allow_reset=False,
@@ -195,7 +194,7 @@ def _client(settings: StoreSettings, create_database: bool = False):
         return _http_client(server, chroma_settings, create_database)
     path = Path(settings.index_dir) / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False, allow_reset=False))
 
 
 class ChunkStore:
@@ -239,45 +238,45 @@ class ChunkStore:
             ) from None
 
     # -- collection lifecycle -------------------------------------------------------------------------------
-    def exists(self) -> bool:
+    def _lookup(self):
+        """The collection, or ``None`` when it (or the database named in the URL) does not exist."""
         from chromadb.errors import NotFoundError
 
         if self._client is None:
-            return False
-        with self._remote("looking up the collection"):
+            return None
+        with self._remote("opening the collection"):
             try:
-                self._client.get_collection(self.settings.collection, embedding_function=self._ef)
+                return self._client.get_collection(self.settings.collection, embedding_function=self._ef)
             except NotFoundError:
-                return False
-        return True
+                return None
 
     def open(self, expected: dict[str, Any], create: bool) -> None:
         """Open (or with ``create`` make) the collection; ``expected`` is the build signature to check."""
         if create and self._client is None:
             self._client = _client(self.settings, create_database=True)
-        if not self.exists():
-            if not create:
-                if self.settings.chroma_url:
-                    raise IndexMissing(
-                        f"{self.where} has no collection {self.settings.collection!r}, which the index in "
-                        f"{self.settings.index_dir} names (was the server reset, or is this the wrong server?): "
-                        "rebuild it with `assistant index data/articles --rebuild`"
-                    )
-                raise IndexMissing(
-                    f"no index in {self.settings.index_dir}: build it with `assistant index data/articles` "
-                    "(or `make run`)"
-                )
-            with self._remote("creating the collection"):
-                self._col = self._client.create_collection(
-                    self.settings.collection,
-                    metadata={"signature": json.dumps(expected, sort_keys=True)},
-                    configuration={"hnsw": {"space": "cosine"}},
-                    embedding_function=self._ef,
-                )
+        found = self._lookup()
+        if found is not None:
+            self._col = found
+            self.check(expected)
             return
-        with self._remote("opening the collection"):
-            self._col = self._client.get_collection(self.settings.collection, embedding_function=self._ef)
-        self.check(expected)
+        if not create:
+            if self.settings.chroma_url:
+                raise IndexMissing(
+                    f"{self.where} has no collection {self.settings.collection!r}, which the index in "
+                    f"{self.settings.index_dir} names (was the server reset, or is this the wrong server?): "
+                    "rebuild it with `assistant index data/articles --rebuild`"
+                )
+            raise IndexMissing(
+                f"no index in {self.settings.index_dir}: build it with `assistant index data/articles` "
+                "(or `make run`)"
+            )
+        with self._remote("creating the collection"):
+            self._col = self._client.create_collection(
+                self.settings.collection,
+                metadata={"signature": json.dumps(expected, sort_keys=True)},
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=self._ef,
+            )
 
     def check(self, expected: dict[str, Any]) -> None:
         meta: dict[str, Any] = (self._col.metadata if self._col is not None else None) or {}

@@ -46,7 +46,7 @@ def app_url(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is missing at /usr/bin/chromium (apt-get install -y chromium)")
+        pytest.fail("Debian's Chromium is missing at /usr/bin/chromium: run `make install-test`")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -97,10 +97,16 @@ def test_prompts_render_strictly(settings):
         make_chat_model(settings, "nonsense:model")
 
 
-def test_generative_path_with_registered_fake(assistant):
-    """A scripted chat model registered like the real backends: marker cleanup and support flagging."""
+def test_generative_path_with_registered_fake(assistant, monkeypatch):
+    """A scripted chat model registered like the real backends: marker cleanup and support flagging (no real model
+    can be made to write a marker to a missing passage or an unsupported sentence on purpose)."""
     from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
     from langchain_core.messages import AIMessage
+
+    from assistant import backends
+
+    monkeypatch.setattr(backends, "_REGISTRY", dict(backends._REGISTRY))  # the registration ends with the test
+    monkeypatch.setattr(assistant, "_models", dict(assistant._models))
 
     script = ("Sekitar 98.000 orang Rusia memasuki Kazakhstan dan 64.234 orang meninggalkan negara itu [1]. "
               "Menara Eiffel dicat ungu oleh para astronot Mars [2]. Ini fakta lain [9].")

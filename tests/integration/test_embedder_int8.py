@@ -21,10 +21,8 @@ MIN_COSINE = 0.99
 
 @pytest.fixture(scope="module")
 def pair():
-    from index.embedding import DEFAULT_EMBEDDER, load_embedder
+    from index.embedding import load_embedder
 
-    if DEFAULT_EMBEDDER != "e5-small-int8":
-        pytest.importorskip("onnx", reason="building the int8 model needs the onnx package")
     return (load_embedder("e5-small", str(MODEL_CACHE), 32, 0),
             load_embedder("e5-small-int8", str(MODEL_CACHE), 32, 0))
 
@@ -76,7 +74,5 @@ def test_an_index_built_with_one_embedder_is_refused_by_the_other(settings, buil
     from index import IndexModelMismatch, open_index
 
     other = "e5-small-int8" if settings.embedder != "e5-small-int8" else "e5-small"
-    if other == "e5-small-int8":
-        pytest.importorskip("onnx", reason="building the int8 model needs the onnx package")
     with pytest.raises(IndexModelMismatch, match="embedder"):
         open_index(settings.model_copy(update={"embedder": other}).index_config())

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from assistant.evaluation.commands import compare, compare_command
 from assistant.evaluation.dataset import load_items
 from assistant.evaluation.runner import run_eval
-
-DEV_SET = Path(__file__).parents[2] / "data" / "eval" / "dev.jsonl"
+from tests.conftest import DEV_SET
 
 
 @pytest.mark.slow

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
+
 HEAVY = ("gradio", "torch", "transformers", "sentence_transformers", "onnxruntime", "chromadb")
 
 
@@ -33,7 +33,7 @@ def test_importing_the_cli_loads_no_gradio_or_torch():
 
 def test_help_loads_no_gradio_or_torch():
     code = ("import sys\nsys.argv = ['assistant', '--help']\nfrom assistant.cli import main\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass")
+            "try:\n    main()\nexcept SystemExit as exc:\n    if exc.code:\n        raise")
     loaded = _loaded_after(code)
     assert "gradio" not in loaded
     assert not loaded & {"torch", "transformers", "sentence_transformers"}

@@ -12,6 +12,7 @@ import pytest
 
 from assistant.errors import BadInput
 from assistant.models import Answer, Citation
+from assistant.question import validate_question
 from assistant.settings import Settings
 from ui import library
 from ui.redaction import MASK, install_redaction, redact, secrets_of, short
@@ -229,8 +230,7 @@ class _Refusing:
     settings = Settings(log_question_chars=10, _env_file=None)
 
     def ask(self, question: str, top_k: int | None = None) -> Answer:
-        if not question.strip():
-            raise BadInput("the question is empty: type a question about the articles")
+        validate_question(question, self.settings.max_question_chars)  # the Assistant's own check
         return Answer(question=question, standalone_question=question, answer="ok", abstained=False, language="id")
 
 
