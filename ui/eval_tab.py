@@ -34,8 +34,8 @@ def evaluation_tab(assistant: Assistant) -> None:
         per_q = eval_run.question_rows(out_dir)
         report = out_dir / "report.html"
         warn = " · ".join(summary.get("warnings") or [])
-        line = (f"Ran {summary.get('questions', len(per_q))} questions from `{path.name}` in "
-                f"{summary.get('duration_s', '?')} s." + (f" ⚠️ {warn}" if warn else ""))
+        line = (f"Ran {summary['questions']} questions from `{path.name}` in {summary['duration_s']} s."
+                + (f" ⚠️ {warn}" if warn else ""))
         return (pd.DataFrame(rows, columns=headers), pd.DataFrame(per_q, columns=eval_run.QUESTION_HEADERS),
                 str(report) if report.is_file() else None, line)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from assistant.citations import strip_markers
 from assistant.models import Answer
 
 __all__ = ["conversation_markdown", "conversation_json", "append_feedback", "append_test_case", "as_test_case",
@@ -63,7 +63,7 @@ def append_feedback(path: Path, answer: Answer, rating: str) -> dict[str, Any]:
     record = {
         "question": answer.question, "standalone_question": answer.standalone_question, "answer": answer.answer,
         "abstained": answer.abstained, "backend": answer.backend,
-        "citations": [c.model_dump(exclude={"support", "sentence"}) for c in answer.citations],
+        "citations": answer.public_dict()["citations"],
         "rating": rating, "timestamp": _now(),
     }
     _append(path, record)
@@ -77,7 +77,7 @@ def saved_cases_path(feedback_path: Path) -> Path:
 
 def as_test_case(answer: Answer, case_id: str) -> dict[str, Any]:
     """The turn as one item of an evaluation question set (same fields as data/eval/dev.jsonl)."""
-    text = re.sub(r"\s*\[\d+\]", "", answer.answer).strip()
+    text = strip_markers(answer.answer)
     sources = list(dict.fromkeys(c.source for c in answer.citations))
     return {
         "id": case_id, "question": answer.standalone_question or answer.question, "lang": answer.language,

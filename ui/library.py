@@ -25,14 +25,14 @@ from pathlib import Path
 from assistant.chain import Assistant
 from assistant.errors import BadInput
 from index import BuildSummary, build_index
+from index.loading import MAX_BYTES, SUPPORTED_SUFFIXES, kind_of
 
 __all__ = ["ALLOWED_SUFFIXES", "safe_name", "library_rows", "save_uploads", "remove_article", "build", "LIBRARY_HEADERS",
            "SavedUpload", "saved_line", "summary_line", "MAX_NAME_CHARS"]
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+ALLOWED_SUFFIXES = SUPPORTED_SUFFIXES
 LIBRARY_HEADERS = ["source", "title", "outlet", "date", "chunks"]
 MAX_NAME_CHARS = 120
-_TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _build_lock = threading.Lock()  # one build at a time; answering goes on meanwhile on the old generation
 _save_lock = threading.Lock()  # check-then-write of uploads is atomic between concurrent uploads
@@ -70,14 +70,17 @@ class SavedUpload:
     action: str
 
 
-def _check_content(src: Path, name: str) -> None:
+def _check_content(src: Path, name: str, size: int) -> None:
+    kind = kind_of(Path(name))
+    if size > MAX_BYTES[kind]:  # the indexer would skip it: refuse it now rather than store an unlisted file
+        raise BadInput(f"{name} is {size / 1e6:.1f} MB; indexing takes {Path(name).suffix} files up to "
+                       f"{MAX_BYTES[kind] // (1024 * 1024)} MB (one article per file)")
     with src.open("rb") as fh:
         head = fh.read(65536)
-    if name.lower().endswith(".pdf"):
+    if kind == "pdf":
         if not head.startswith(b"%PDF-"):
             raise BadInput(f"{name} is not a PDF file (it does not start with %PDF-)")
-    elif name.lower().endswith(_TEXT_SUFFIXES) and b"\x00" in head and not head.startswith(
-            (b"\xff\xfe", b"\xfe\xff")):
+    elif b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BadInput(f"{name} is not a text file (it holds binary data)")
 
 
@@ -102,7 +105,7 @@ def save_uploads(paths: Sequence[str | Path], articles_dir: Path, max_mb: int, r
             raise BadInput(f"{name} is {size / 1e6:.1f} MB; the limit is {max_mb} MB (ASSISTANT_UPLOAD_MAX_MB)")
         if size == 0:
             raise BadInput(f"{name} is empty")
-        _check_content(src, name)
+        _check_content(src, name, size)
         if any(n.lower() == name.lower() for _, n in checked):
             raise BadInput(f"two of the files are both named {name}: rename one")
         checked.append((src, name))

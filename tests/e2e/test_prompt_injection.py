@@ -11,7 +11,6 @@ import pytest
 from assistant.injection import WITHHELD, looks_like_instruction
 from assistant.retrieval import Filters
 from tests.conftest import MODEL_CACHE, read_exact
-from tests.e2e.test_llamacpp_server import llama_server  # noqa: F401 - the real server fixture
 
 pytestmark = pytest.mark.slow
 
@@ -73,7 +72,6 @@ def test_extractive_never_answers_with_the_instructions(injected_settings):
     # retrieval restricted to the injected article: its instructions are the only text that matches
     forced = bot.ask(TARGETED, filters=Filters(sources=frozenset({INJECTED_NAME})))
     _clean(forced)
-    assert forced.abstained or all(c.source == INJECTED_NAME for c in forced.citations)
     # over the whole corpus the real answer wins
     answer = bot.ask(TARGETED)
     _clean(answer)
@@ -94,7 +92,7 @@ def test_prompt_blocks_escape_and_withhold(injected_settings):
 
 
 @pytest.mark.server
-def test_llamacpp_answer_not_steered(settings, injected_settings, llama_server):  # noqa: F811
+def test_llamacpp_answer_not_steered(settings, injected_settings, llama_server):
     from assistant.chain import Assistant
 
     update = {"llm": "openai:smollm2", "openai_base_url": llama_server, "llm_max_tokens": 96}

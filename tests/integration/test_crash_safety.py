@@ -134,20 +134,30 @@ def test_kill_at_named_point_keeps_previous_index(folders, tmp_path, fault, rebu
     _check_clean(index_dir)
 
 
+def _terms_written(index_dir: Path) -> int:
+    return max((p.stat().st_mtime_ns for p in (index_dir / "documents").glob("*.terms.json")), default=0)
+
+
 def test_kill_at_random_moments_of_rebuild(folders, tmp_path):
+    """Three SIGKILLs that land while a --rebuild parses, embeds or commits (a build that finished first is retried)."""
     rng = random.Random(20261122)
     index_dir = tmp_path / "index"
     shutil.copytree(folders["index"], index_dir)
-    for _ in range(3):
+    kills = attempts = 0
+    while kills < 3:
+        attempts += 1
+        assert attempts <= 6, "the builds kept finishing before the kill"
+        seen = _terms_written(index_dir)
         proc = subprocess.Popen(_index_cmd(folders["after"], rebuild=True), env=_env(index_dir), cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
-        while not (index_dir / "BUILDING").exists() or (index_dir / "BUILDING").read_text() != str(proc.pid):
-            assert proc.poll() is None and time.monotonic() < deadline, "the build never started"
-            time.sleep(0.05)
-        time.sleep(rng.uniform(2.0, 9.0))
+        # a rebuild rewrites every document's terms file once the model is loaded, just before embedding
+        while _terms_written(index_dir) == seen:
+            assert proc.poll() is None and time.monotonic() < deadline, "the build never reached chunking"
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 3.0))
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+        kills += proc.wait(timeout=30) == -signal.SIGKILL
         _check(index_dir)  # whatever state is committed answers
     rerun = _index(folders["after"], index_dir, rebuild=True)
     assert rerun.returncode == 0, rerun.stderr
