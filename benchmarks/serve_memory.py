@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from query_latency import questions  # noqa: E402
 from synthetic import CACHE, MODEL_CACHE, ROOT, default_embedder, ensure_index, unavailable  # noqa: E402
 
+from assistant.evaluation.metrics import percentile  # noqa: E402 - the repo root is on sys.path after synthetic
+
 GOAL_COLD_START_S = 15.0
 RESULTS = ROOT / "benchmarks" / "results"
 ASSISTANT = str(Path(sys.executable).parent / "assistant")
@@ -127,7 +129,7 @@ def serve_figures(folder: Path, embedder: str, qs: list[str], timeout: float = 2
         out["peak_rss_mb"] = round(peak_mb(proc.pid))
         out["questions"] = len(qs)
         lat.sort()
-        out["api_p50_ms"] = round(lat[len(lat) // 2], 1)
+        out["api_p50_ms"] = round(percentile(lat, 50), 1)
         out["method"] = "gradio_client predict(api_name='/ask')"
     finally:
         proc.terminate()
