@@ -156,10 +156,17 @@ def library_rows(assistant: Assistant) -> list[list[object]]:
 
 
 def remove_article(source: str, articles_dir: Path) -> None:
-    """Delete one article file from ``articles_dir`` (refusing anything outside it)."""
+    """Delete one article file from ``articles_dir`` (refusing anything outside it).
+
+    A symbolic link is removed itself, never followed: deleting ``alias.txt`` that points at another article (or at
+    a file outside the folder) leaves the target untouched.
+    """
     root = articles_dir.resolve()
-    target = (root / source).resolve()
-    if root not in target.parents or not target.is_file():
+    entry = root / source
+    parent = entry.parent.resolve()  # folders above the entry may be followed; the entry itself never is
+    target = parent / entry.name
+    inside = parent == root or root in parent.parents
+    if not inside or entry.name in ("", ".", "..") or not (target.is_symlink() or target.is_file()):
         raise BadInput(f"{source} is not a file in the articles folder {articles_dir}")
     target.unlink()
 

@@ -282,3 +282,17 @@ def test_article_view_shows_only_indexed_articles(tmp_path):
         assert "no longer in the index" in shown and "RAHASIA" not in shown
     assert reader.asked[1:] == [str(secret), "../secret.txt", "/etc/passwd"]  # looked up in the index, never opened
     assert "not part of the last answer" in chat.open_article(7, [_cited("a.txt")])
+
+
+def test_remove_deletes_a_link_never_its_target(tmp_path):
+    articles = tmp_path / "articles"
+    real = _file(articles, "000_real.txt", "Artikel asli.")
+    outside = _file(tmp_path, "outside.txt", "Di luar.")
+    os.symlink(real, articles / "alias.txt")
+    os.symlink(outside, articles / "out.txt")
+    os.symlink(tmp_path / "gone.txt", articles / "dangling.txt")
+    for name in ("alias.txt", "out.txt", "dangling.txt"):
+        library.remove_article(name, articles)
+        assert not os.path.lexists(articles / name)
+    assert real.read_text() == "Artikel asli."
+    assert outside.read_text() == "Di luar."
