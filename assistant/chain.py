@@ -183,7 +183,7 @@ class Assistant:
             question=inp["question"], standalone_question=inp["standalone"], answer=inp["text"],
             abstained=inp["abstained"], language=inp["language"], citations=inp["citations"],
             passages=result.ranked(), removed_markers=inp["removed"], timings_ms=timings, backend=llm,
-            trace=result.trace,
+            trace=result.trace, notes=[n for n in (result.trace.scope.note, result.trace.fusion_note) if n],
         )
 
     # -- public API -------------------------------------------------------------------------------------------

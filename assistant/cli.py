@@ -93,6 +93,8 @@ def index(
 
 
 def _print_answer(answer: Any) -> None:
+    for note in answer.notes:
+        typer.echo(f"note: {note}")
     typer.echo(answer.answer)
     if answer.citations or answer.passages:
         typer.echo("")

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Citation", "RankedPassage", "Answer", "RetrievalTrace", "Turn"]
+__all__ = ["Citation", "RankedPassage", "Answer", "RetrievalTrace", "ScopeTrace", "Turn"]
 
 
 class Citation(BaseModel):
@@ -36,6 +36,17 @@ class RankedPassage(BaseModel):
     title: str | None = None
     outlet: str | None = None
     date: str | None = None
+    legs: list[str] = Field(default_factory=list)  # which retrievers found it: "dense", "bm25"
+    via: str = "question"  # the (sub-)query that brought it: "question", "part 1: …", "article: a.txt"
+
+
+class ScopeTrace(BaseModel):
+    """The article(s) a question named ("menurut artikel Riau24") and what they matched."""
+
+    phrase: str = ""
+    kind: str = ""  # outlet | date | title | topic
+    sources: list[str] = Field(default_factory=list)
+    note: str = ""  # set when the reference matched no article (retrieval then searched all of them)
 
 
 class RetrievalTrace(BaseModel):
@@ -45,8 +56,12 @@ class RetrievalTrace(BaseModel):
     dense: list[tuple[str, float]] = Field(default_factory=list)
     bm25: list[tuple[str, float]] = Field(default_factory=list)
     fused: list[tuple[str, float]] = Field(default_factory=list)
-    bm25_weight: float = 1.0
     question_language: str = "id"
+    fusion: str = ""  # "linear" (fitted) or "rrf" (fallback)
+    fusion_note: str = ""
+    candidates: int = 0
+    scope: ScopeTrace = Field(default_factory=ScopeTrace)
+    subqueries: list[str] = Field(default_factory=list)
 
 
 class Answer(BaseModel):
@@ -61,6 +76,7 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     backend: str = "extractive"
     trace: RetrievalTrace | None = None
+    notes: list[str] = Field(default_factory=list)  # what the user should know about how it was answered
 
     def public_dict(self) -> dict[str, Any]:
         """The `ask --json` object."""
@@ -72,9 +88,15 @@ class Answer(BaseModel):
             "language": self.language,
             "citations": [c.model_dump(exclude={"support", "sentence"}) for c in self.citations],
             "passages": [
-                {"rank": p.rank, "source": p.source, "start": p.start, "end": p.end, "text": p.text, "score": p.score}
+                {"rank": p.rank, "source": p.source, "start": p.start, "end": p.end, "text": p.text, "score": p.score,
+                 "legs": p.legs, "via": p.via}
                 for p in self.passages
             ],
+            "notes": self.notes,
+            "trace": None if self.trace is None else {
+                "query": self.trace.query, "fusion": self.trace.fusion, "candidates": self.trace.candidates,
+                "scope": self.trace.scope.model_dump(), "subqueries": self.trace.subqueries,
+            },
             "removed_markers": self.removed_markers,
             "timings_ms": self.timings_ms,
             "backend": self.backend,

@@ -12,22 +12,25 @@ from index.language import detect_language
 
 __all__ = ["QuestionInfo", "analyse_question", "clean_question", "validate_question"]
 
+# A general question-word typology (Indonesian and English), not phrasings of any particular question set.
 _TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("compare", re.compile(
-        r"\b(bandingkan|perbandingan|masing-masing|kedua artikel|dua artikel|setiap artikel|tiap artikel|"
-        r"artikel-artikel|compare|comparison|each article|both articles|two articles|combining|the articles say|"
-        r"what do the articles)\b", re.I)),
-    ("number", re.compile(
-        r"\b(berapa|berapakah|jumlah|how many|how much|what share|what percentage|what proportion|"
-        r"how large|how big|total)\b", re.I)),
-    ("date", re.compile(r"\b(kapan|tanggal berapa|tahun berapa|when|on what date|what date|what year|in which year)\b", re.I)),
-    ("person", re.compile(r"\b(siapa|siapakah|who|whom)\b", re.I)),
-    ("reason", re.compile(r"\b(mengapa|kenapa|apa alasan|alasan apa|why|what reason|for what reason)\b", re.I)),
-    ("list", re.compile(r"\b(apa saja|sebutkan|siapa saja|mana saja|what problems|which problems|list|name the)\b", re.I)),
+        r"\b(bandingkan|membandingkan|perbandingan|perbedaan|bedanya|berbeda|masing-masing|kedua artikel|"
+        r"setiap artikel|tiap artikel|compare|comparison|differ|difference|different|each article|both articles|"
+        r"each of the articles|all the articles)\b", re.I)),
+    ("number", re.compile(r"\b(berapa|berapakah|jumlah|how many|how much|what number|what percentage)\b", re.I)),
+    ("date", re.compile(r"\b(kapan|tanggal berapa|tahun berapa|bulan apa|when|what date|what year|which year|"
+                        r"what day)\b", re.I)),
+    ("person", re.compile(r"\b(siapa|siapakah|who|whom|whose)\b", re.I)),
+    ("place", re.compile(r"\b(di mana|dimana|ke mana|dari mana|where)\b", re.I)),
+    ("reason", re.compile(r"\b(mengapa|kenapa|alasan|why|what reason)\b", re.I)),
+    ("manner", re.compile(r"\b(bagaimana|bagaimanakah|how(?! many| much))\b", re.I)),
+    ("list", re.compile(r"\b(apa saja|siapa saja|mana saja|sebutkan|list|name all|what are the)\b", re.I)),
 ]
 _QUESTION_WORDS = frozenset(
-    "berapa berapakah siapa siapakah mengapa kenapa kapan apa apakah bagaimana mana manakah dimana what which who "
-    "whom why when where how many much according artikel article articles menurut sebutkan saja".split()
+    "berapa berapakah siapa siapakah mengapa kenapa kapan apa apakah bagaimana bagaimanakah mana manakah dimana "
+    "what which who whom whose why when where how many much sebutkan saja according menurut artikel article "
+    "articles berita report".split()
 )
 # Invisible characters that only get in the way of matching: C0/C1 controls (not the whitespace ones), zero-width
 # spaces and joiners, bidi marks and overrides, soft hyphen, word joiners, variation selectors, BOM, tag characters,

@@ -1,11 +1,16 @@
-"""Hybrid retrieval as LangChain retrievers: dense (Chroma) + BM25, fused by weighted reciprocal rank fusion.
+"""Hybrid retrieval: dense (Chroma) + BM25 fused by a fitted model, scoped by the article a question names, with
+sub-queries for multi-part and each-article questions.
 
-* The BM25 leg's weight drops to ``cross_lingual_bm25_weight`` for passages whose language differs from the
-  question's, so an English question over Indonesian articles is led by the dense leg.
-* Diversity: a passage nearly identical to one already chosen is skipped, and one story (articles of different
-  outlets telling the same story) fills at most ``max_per_story`` places.
-* Comparison questions ("bandingkan", "each article", "both articles") first take the best passage of every
-  article that ranks among the top candidates, then fill by rank.
+1. **Scope** (:mod:`assistant.scope`): "menurut artikel Riau24" restricts both legs to the articles it matches.
+2. **Legs**: the dense leg (cosine) and BM25 over the question's content terms, ``candidates`` each.
+3. **Fusion** (:mod:`assistant.fusion`): a logistic regression over score-aware features of both legs, fitted on
+   external data by ``benchmarks/fit_retrieval.py``; equal-weight RRF for an embedder without a fitted file.
+4. **Sub-queries**: each ask of a multi-part question (:mod:`assistant.subqueries`) and, for questions about each
+   article or comparing articles, each article among the candidates, contributes its best passage first.
+5. **Diversity**: a passage nearly identical to one already chosen is skipped, and one story (articles of different
+   outlets telling the same story) fills at most ``max_per_story`` places, except through an each-article sub-query.
+
+Every passage carries its reasons: which legs found it, which (sub-)query brought it, and its fused score.
 
 >>> retriever = HybridRetriever(reader=reader, settings=settings)  # doctest: +SKIP
 >>> retriever.invoke("Berapa orang Rusia memasuki Kazakhstan?")  # doctest: +SKIP
@@ -14,7 +19,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -22,13 +29,16 @@ from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
-from assistant.models import RankedPassage, RetrievalTrace
+from assistant.fusion import FusionModel, Leg, load_fusion
+from assistant.models import RankedPassage, RetrievalTrace, ScopeTrace
 from assistant.question import QuestionInfo, analyse_question
+from assistant.scope import Doc, Scope, find_scope, reference
 from assistant.settings import Settings
+from assistant.subqueries import split_parts
 from index.analysis import analyze
 from index.reader import IndexReader, Passage
 
-__all__ = ["HybridRetriever", "DenseRetriever", "BM25Retriever", "RetrievalResult", "Filters", "retrieve"]
+__all__ = ["HybridRetriever", "RetrievalResult", "Filters", "Candidate", "retrieve", "legs", "fusion_for"]
 
 _DUPLICATE_JACCARD = 0.6
 
@@ -40,6 +50,14 @@ class Filters:
     date_to: str | None = None
 
 
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    score: float  # fused score within the query that brought it
+    legs: tuple[str, ...]  # "dense", "bm25"
+    via: str = "question"  # the (sub-)query that brought it
+
+
 @dataclass
 class RetrievalResult:
     passages: list[Passage]
@@ -47,118 +65,160 @@ class RetrievalResult:
     trace: RetrievalTrace
     question: QuestionInfo  # the analysed query (type, language, terms), reused by the answerer
     query_vector: np.ndarray  # the query's embedding, reused by the answerer
+    reasons: list[Candidate] = field(default_factory=list)
 
     def ranked(self) -> list[RankedPassage]:
         return [
             RankedPassage(rank=i + 1, id=p.id, source=p.source, start=p.start, end=p.end, text=p.text,
-                          score=round(s, 6), title=p.title, outlet=p.outlet, date=p.date)
-            for i, (p, s) in enumerate(zip(self.passages, self.scores, strict=True))
+                          score=round(s, 6), title=p.title, outlet=p.outlet, date=p.date,
+                          legs=list(r.legs), via=r.via)
+            for i, (p, s, r) in enumerate(zip(self.passages, self.scores, self.reasons, strict=True))
         ]
 
 
-def _to_document(p: Passage, rank: int, score: float) -> Document:
-    return Document(
-        page_content=p.text, id=p.id,
-        metadata={"source": p.source, "start": p.start, "end": p.end, "rank": rank, "score": score,
-                  "title": p.title, "outlet": p.outlet, "date": p.date, "story_id": p.story_id},
-    )
+@lru_cache(maxsize=8)
+def fusion_for(embedder: str, chunk_tokens: int, chunk_overlap: int) -> FusionModel:
+    """The fitted fusion for an index built this way (read once per process)."""
+    return load_fusion(embedder, chunk_tokens, chunk_overlap)
 
 
-class DenseRetriever(BaseRetriever):
-    """Nearest chunks by the embedder (Chroma, cosine)."""
+def legs(reader: IndexReader, info: QuestionInfo, vector: np.ndarray, n: int,
+         allowed: set[str] | None) -> tuple[list[Leg], list[tuple[str, float]], set[str]]:
+    """Both legs' top ``n`` (dense hits, BM25 hits) and the ids of candidates in another language than the question."""
+    dense = [Leg(h.id, h.score, i + 1) for i, h in enumerate(reader.dense(vector, n, allowed))]
+    lexical = reader.bm25.search(list(info.terms), n, allowed)
+    ids = {d.id for d in dense} | {c for c, _ in lexical}
+    cross = {c for c in ids if reader.passage(c).language != info.language}
+    return dense, lexical, cross
 
-    reader: Any
-    k: int = 30
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.reader.dense(self.reader.embedder.embed_query(query), self.k)
-        return [_to_document(self.reader.passage(h.id), i + 1, h.score) for i, h in enumerate(hits)]
+def _fused(reader: IndexReader, fusion: FusionModel, info: QuestionInfo, vector: np.ndarray, n: int,
+           allowed: set[str] | None, via: str) -> tuple[list[Candidate], list[Leg], list[tuple[str, float]]]:
+    dense, lexical, cross = legs(reader, info, vector, n, allowed)
+    in_dense, in_bm25 = {d.id for d in dense}, {c for c, _ in lexical}
+    ranked = [Candidate(c, s, tuple(name for name, ids in (("dense", in_dense), ("bm25", in_bm25)) if c in ids), via)
+              for c, s in fusion.rank(dense, lexical, cross)]
+    return ranked, dense, lexical
 
 
-class BM25Retriever(BaseRetriever):
-    """Best chunks by BM25 over Indonesian/English-analysed terms."""
+_title_vectors: weakref.WeakKeyDictionary[IndexReader, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
 
-    reader: Any
-    k: int = 30
 
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        hits = self.reader.lexical(query, self.k)
-        return [_to_document(self.reader.passage(cid), i + 1, s) for i, (cid, s) in enumerate(hits)]
+def _docs(reader: IndexReader) -> list[Doc]:
+    docs = []
+    for rec in reader.files():
+        if rec.duplicate_of or not rec.chunk_ids:
+            continue
+        meta = rec.meta or {}
+        first = min(rec.chunk_ids, key=lambda c: reader.state.chunks[c].position)
+        docs.append(Doc(rec.source, meta.get("title"), meta.get("outlet"), meta.get("date"), reader.passage(first).text))
+    return docs
+
+
+def _similarity(reader: IndexReader):
+    cache = _title_vectors.setdefault(reader, {})
+
+    def similarity(phrase: str, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            cache.update(zip(missing, reader.embedder.embed_documents(missing), strict=True))
+        return np.stack([cache[t] for t in texts]) @ reader.embedder.embed_query(phrase)
+
+    return similarity
+
+
+def find_question_scope(reader: IndexReader, question: str) -> Scope:
+    """The articles the question names (an empty :class:`Scope` when it names none)."""
+    if reference(question) is None:
+        return Scope()
+    return find_scope(question, _docs(reader), _similarity(reader))
+
+
+def _source_ids(reader: IndexReader, sources: set[str]) -> set[str]:
+    return {c for rec in reader.files() if rec.source in sources for c in rec.chunk_ids}
 
 
 def retrieve(reader: IndexReader, settings: Settings, query: str, top_k: int | None = None,
              filters: Filters | None = None) -> RetrievalResult:
-    """Fused, diversified top passages for ``query`` (see the module docstring)."""
+    """Fused, scoped, diversified top passages for ``query`` (see the module docstring)."""
     top_k = top_k or settings.top_k
     info = analyse_question(query)
+    fusion = fusion_for(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
+    n = settings.candidates or fusion.candidates
     filters = filters or Filters()
     allowed = reader.ids_for(set(filters.sources) or None, filters.date_from, filters.date_to)
-    n = settings.candidates
+    scope = find_question_scope(reader, query)
+    if scope.active:
+        in_scope = _source_ids(reader, set(scope.sources))
+        allowed = in_scope if allowed is None else allowed & in_scope
     query_vector = reader.embedder.embed_query(query)
-    dense = reader.dense(query_vector, n, allowed)
-    lexical = reader.bm25.search(analyze(query), n, allowed)
+    main, dense, lexical = _fused(reader, fusion, info, query_vector, n, allowed, "question")
 
-    fused: dict[str, float] = {}
-    for rank, hit in enumerate(dense):
-        fused[hit.id] = fused.get(hit.id, 0.0) + 1.0 / (settings.rrf_k + rank + 1)
-    weights = []
-    for rank, (cid, _) in enumerate(lexical):
-        lang = reader.passage(cid).language
-        w = 1.0 if lang == info.language else settings.cross_lingual_bm25_weight
-        weights.append(w)
-        fused[cid] = fused.get(cid, 0.0) + w / (settings.rrf_k + rank + 1)
-    order = sorted(fused, key=lambda c: -fused[c])
-    chosen = _diversify(reader, order, top_k, settings.max_per_story, compare=info.is_("compare"))
+    subs: list[list[Candidate]] = []
+    for i, part in enumerate(split_parts(query), start=1):
+        part_info = analyse_question(part)
+        ranked, _, _ = _fused(reader, fusion, part_info, reader.embedder.embed_query(part), n, allowed, f"part {i}: {part}")
+        subs.append(ranked)
+    if info.is_("compare"):
+        sources = list(scope.sources) if len(scope.sources) > 1 else list(
+            dict.fromkeys(reader.passage(c.id).source for c in main))
+        for src in sources[:top_k]:
+            only = _source_ids(reader, {src})
+            ranked, _, _ = _fused(reader, fusion, info, query_vector, n,
+                                  only if allowed is None else allowed & only, f"article: {src}")
+            subs.append(ranked)
+
+    chosen = _select(reader, main, subs, top_k, settings.max_per_story)
     trace = RetrievalTrace(
         query=query,
-        dense=[(h.id, round(h.score, 4)) for h in dense],
+        dense=[(d.id, round(d.score, 4)) for d in dense],
         bm25=[(c, round(s, 4)) for c, s in lexical],
-        fused=[(c, round(fused[c], 6)) for c in order],
-        bm25_weight=min(weights) if weights else 1.0,
+        fused=[(c.id, round(c.score, 6)) for c in main],
         question_language=info.language,
+        fusion=fusion.kind, fusion_note=fusion.note, candidates=n,
+        scope=ScopeTrace(phrase=scope.phrase, kind=scope.kind, sources=list(scope.sources), note=scope.note),
+        subqueries=[s[0].via for s in subs if s],
     )
-    passages = [reader.passage(c) for c in chosen]
-    return RetrievalResult(passages, [fused[c] for c in chosen], trace,
-                           question=info, query_vector=query_vector)
+    return RetrievalResult([reader.passage(c.id) for c in chosen], [c.score for c in chosen], trace,
+                           question=info, query_vector=query_vector, reasons=chosen)
 
 
-def _diversify(reader: IndexReader, order: list[str], k: int, max_per_story: int, compare: bool) -> list[str]:
-    chosen: list[str] = []
+def _select(reader: IndexReader, main: list[Candidate], subs: list[list[Candidate]], k: int,
+            max_per_story: int) -> list[Candidate]:
+    """The main ranking's best, then each sub-query's best not yet taken, then the main ranking in order."""
+    chosen: list[Candidate] = []
     term_sets: list[set[str]] = []
     per_story: dict[str, int] = {}
 
-    def take(cid: str, story_cap: int) -> bool:
-        p = reader.passage(cid)
-        if cid in chosen or per_story.get(p.story_id, 0) >= story_cap:
+    def take(cand: Candidate, story_cap: int) -> bool:
+        p = reader.passage(cand.id)
+        if len(chosen) >= k or any(c.id == cand.id for c in chosen) or per_story.get(p.story_id, 0) >= story_cap:
             return False
         terms = set(analyze(p.text))
         for other in term_sets:
             union = len(terms | other)
             if union and len(terms & other) / union >= _DUPLICATE_JACCARD:
                 return False
-        chosen.append(cid)
+        chosen.append(cand)
         term_sets.append(terms)
         per_story[p.story_id] = per_story.get(p.story_id, 0) + 1
         return True
 
-    if compare:
-        seen_sources: set[str] = set()
-        for cid in order[: 2 * k]:
-            src = reader.passage(cid).source
-            if src not in seen_sources and len(chosen) < k:
-                seen_sources.add(src)
-                take(cid, story_cap=k)
-    for cid in order:
+    if main:
+        take(main[0], max_per_story)
+    for ranked in subs:
+        for cand in ranked:
+            if any(c.id == cand.id for c in chosen) or take(cand, k):
+                break
+    for cand in main:
         if len(chosen) >= k:
             break
-        take(cid, story_cap=max_per_story if not compare else k)
-    # order the final list by fused rank
-    rank = {c: i for i, c in enumerate(order)}
-    return sorted(chosen, key=lambda c: rank[c])
+        take(cand, max_per_story)
+    return chosen
 
 
 class HybridRetriever(BaseRetriever):
-    """LangChain retriever over :func:`retrieve`; documents carry rank, offsets and metadata."""
+    """LangChain retriever over :func:`retrieve`; documents carry rank, offsets, metadata and their reasons."""
 
     reader: Any
     settings: Any
@@ -167,4 +227,10 @@ class HybridRetriever(BaseRetriever):
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         result = retrieve(self.reader, self.settings, query, self.top_k, self.filters)
-        return [_to_document(p, i + 1, s) for i, (p, s) in enumerate(zip(result.passages, result.scores, strict=True))]
+        return [
+            Document(page_content=p.text, id=p.id,
+                     metadata={"source": p.source, "start": p.start, "end": p.end, "rank": i + 1, "score": s,
+                               "title": p.title, "outlet": p.outlet, "date": p.date, "story_id": p.story_id,
+                               "legs": list(r.legs), "via": r.via})
+            for i, (p, s, r) in enumerate(zip(result.passages, result.scores, result.reasons, strict=True))
+        ]

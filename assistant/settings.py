@@ -57,10 +57,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(400, ge=16, description="Maximum answer length for generative backends.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a generative backend.")
     top_k: int = Field(5, ge=1, le=20, description="Passages given to the answerer.")
-    candidates: int = Field(30, ge=5, le=200, description="Candidates taken from each retriever before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
-    cross_lingual_bm25_weight: float = Field(
-        0.3, ge=0, le=1, description="BM25 weight in the fusion when question and article languages differ."
+    candidates: int | None = Field(
+        None, ge=5, le=200,
+        description="Candidates taken from each retriever before fusion (unset = the value fitted with the fusion).",
     )
     max_per_story: int = Field(3, ge=1, description="At most this many passages from one story (same-story articles).")
     answer_language: Literal["auto", "id", "en"] = Field(

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from index.language import STOPWORDS, words
 
-__all__ = ["analyze", "stem", "normalize_number"]
+__all__ = ["ANALYZER_VERSION", "analyze", "stem", "normalize_number"]
 
 _NUMBER = re.compile(r"^\d{1,3}(?:[.,]\d{3})+$")
 
@@ -38,6 +38,10 @@ def stem(word: str) -> str:
 def normalize_number(token: str) -> str:
     """``7.644`` / ``7,644`` → ``7644`` (thousands separators only; ``3.5`` stays)."""
     return token.replace(".", "").replace(",", "") if _NUMBER.match(token) else token
+
+
+# Bumped whenever analyze() changes its output: cached per-document terms of another version are not reused.
+ANALYZER_VERSION = 2
 
 
 def analyze(text: str, keep_stopwords: bool = False) -> list[str]:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from index.analysis import analyze
+from index.analysis import ANALYZER_VERSION, analyze
 from index.bm25 import BM25Index
 from index.chunking import Chunk, chunk_text, split_sentences
 from index.cleaning import content_spans
@@ -260,9 +260,9 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
                 "position": ch.index, "title": rec.meta.get("title") or "", "outlet": rec.meta.get("outlet") or "",
                 "date": rec.meta.get("date") or "", "language": rec.meta.get("language") or "",
             })
-        terms_tmp = docs_dir / f"{rec.doc_id}.terms.tmp"
+        terms_tmp = docs_dir / f"{rec.doc_id}.terms-v{ANALYZER_VERSION}.tmp"
         terms_tmp.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-        os.replace(terms_tmp, docs_dir / f"{rec.doc_id}.terms.json")
+        os.replace(terms_tmp, docs_dir / f"{rec.doc_id}.terms-v{ANALYZER_VERSION}.json")
         summary.indexed += 1
 
     warming.join()  # the client opened while files were parsed
@@ -298,7 +298,7 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
     ids: list[str] = []
     all_terms: list[list[str]] = []
     for rec in state.doc_sources().values():
-        terms_path = docs_dir / f"{rec.doc_id}.terms.json"
+        terms_path = docs_dir / f"{rec.doc_id}.terms-v{ANALYZER_VERSION}.json"
         doc_terms = json.loads(terms_path.read_text(encoding="utf-8")) if terms_path.exists() else {}
         for cid in rec.chunk_ids:
             ids.append(cid)

@@ -15,8 +15,7 @@ ID_STOPWORDS = frozenset(
     kepada ketika kita lagi lain lalu lebih maka mana masih mau melalui memang mengapa menjadi menurut mereka
     merupakan meski misalnya mungkin namun nya oleh pada para pula punya saat saja salah sama sampai sangat
     sebagai sebelum sebuah secara sedang sehingga sejak seorang seperti serta setelah siapa sudah supaya tak
-    tanpa tapi telah tentang tersebut tetapi tidak untuk yaitu yakni yang kapan dimana di mana apa saja sebut
-    disebutkan artikel bagaimanakah manakah""".split()
+    tanpa tapi telah tentang tersebut tetapi tidak untuk yaitu yakni yang""".split()
 )
 EN_STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
@@ -24,7 +23,7 @@ EN_STOPWORDS = frozenset(
     here hers him his how i if in into is it its itself just me more most my no nor not now of off on once only
     or other our out over own same she should so some such than that the their them then there these they this
     those through to too under until up very was we were what when where which while who whom why will with
-    would you your according article articles say said says did according mentioned""".split()
+    would you your""".split()
 )
 STOPWORDS = ID_STOPWORDS | EN_STOPWORDS
 

@@ -13,16 +13,16 @@ from dataclasses import asdict, dataclass
 from index.cleaning import is_timestamp_line
 from index.language import detect_language
 
-__all__ = ["ArticleMeta", "extract_metadata", "parse_date"]
+__all__ = ["ArticleMeta", "MONTHS", "extract_metadata", "parse_date"]
 
-_MONTHS = {
+MONTHS = {
     "januari": 1, "january": 1, "jan": 1, "februari": 2, "february": 2, "feb": 2, "maret": 3, "march": 3,
     "mar": 3, "april": 4, "apr": 4, "mei": 5, "may": 5, "juni": 6, "june": 6, "jun": 6, "juli": 7, "july": 7,
     "jul": 7, "agustus": 8, "august": 8, "agu": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
     "oktober": 10, "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11, "desember": 12,
     "december": 12, "des": 12, "dec": 12,
 }  # fmt: skip
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DMY = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_RE})\.?\s+(\d{{4}})\b", re.IGNORECASE)
 _MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE)
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -51,9 +51,9 @@ def parse_date(text: str) -> str | None:
     """First explicit calendar date in ``text`` as ``yyyy-mm-dd`` (``30 SEPTEMBER 2022`` → ``2022-09-30``)."""
     candidates = []
     for m in _DMY.finditer(text):
-        candidates.append((m.start(), int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1))))
+        candidates.append((m.start(), int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1))))
     for m in _MDY.finditer(text):
-        candidates.append((m.start(), int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2))))
+        candidates.append((m.start(), int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2))))
     for m in _ISO.finditer(text):
         candidates.append((m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3))))
     for _, y, mo, d in sorted(candidates):

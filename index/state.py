@@ -7,7 +7,7 @@ Layout under ``index_dir``::
     state-<n>/chunks.json   chunk id -> [doc id, start, end, position]
     state-<n>/bm25/         the bm25s model over the live chunks, in chunks.json order
     documents/<doc id>.txt  the text each file was indexed from (write-once, content-addressed)
-    documents/<doc id>.terms.json  analysed terms per chunk start, reused when BM25 is rebuilt
+    documents/<doc id>.terms-v<n>.json  analysed terms per chunk start, reused when BM25 is rebuilt
     documents/<doc id>.sents.json  sentence term sets, reused when stories are regrouped
 
 A build writes a new ``state-<n+1>`` folder and then swaps ``CURRENT``; a crash at any point leaves the previous

@@ -37,7 +37,8 @@ def answer_markdown(answer: Answer) -> str:
     text = _MARKER.sub(link, text)
     if answer.abstained:
         text = "⚠️ " + text + "\n\n*No passage in the indexed articles answers this; the closest ones are listed in Sources.*"
-    return text
+    notes = "".join(f"*{_e(n)}*\n\n" for n in answer.notes)
+    return notes + text
 
 
 def citation_label(c: Citation) -> str:
@@ -139,9 +140,21 @@ def debugger_html(answer: Answer, describe: Callable[[str], str]) -> str:
         return f'<div class="dbg-col"><b>{name}</b><table><tr><th>#</th><th>score</th><th>chunk</th></tr>{body}</table></div>'
 
     timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items())
+    scope = t.scope
+    scope_line = (f"<p><b>Scope:</b> “{_e(scope.phrase)}” → {_e(scope.kind)}: {_e(', '.join(scope.sources))}</p>"
+                  if scope.sources else f"<p><b>Scope:</b> {_e(scope.note)}</p>" if scope.note else "")
+    subs = "".join(f"<li>{_e(s)}</li>" for s in t.subqueries)
+    reasons = "".join(
+        f"<tr><td>{p.rank}</td><td>{p.score:.4f}</td><td>{_e(' + '.join(p.legs))}</td><td>{_e(p.via)}</td>"
+        f"<td>{_e(describe(p.id))}</td></tr>" for p in answer.passages
+    )
     return (
         f'<div class="debugger"><p><b>Standalone query:</b> {_e(t.query)}</p>'
-        f"<p>question language <code>{_e(t.question_language)}</code> · BM25 weight {t.bm25_weight:.2f} · "
-        f"backend <code>{_e(answer.backend)}</code> · {_e(timings)}</p>"
-        f'<div class="dbg-cols">{table("Dense", t.dense)}{table("BM25", t.bm25)}{table("Fused (RRF)", t.fused)}</div></div>'
+        f"<p>question language <code>{_e(t.question_language)}</code> · fusion <code>{_e(t.fusion)}</code> "
+        f"over {t.candidates} candidates per leg · backend <code>{_e(answer.backend)}</code> · {_e(timings)}</p>"
+        + (f"<p>{_e(t.fusion_note)}</p>" if t.fusion_note else "") + scope_line
+        + (f"<p><b>Sub-queries:</b></p><ul>{subs}</ul>" if subs else "")
+        + "<p><b>Passages given to the answerer</b></p><table><tr><th>#</th><th>fused</th><th>legs</th>"
+        f"<th>brought by</th><th>chunk</th></tr>{reasons}</table>"
+        f'<div class="dbg-cols">{table("Dense", t.dense)}{table("BM25", t.bm25)}{table("Fused", t.fused)}</div></div>'
     )

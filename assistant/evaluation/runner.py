@@ -126,7 +126,7 @@ def settings_snapshot(settings: Any) -> dict[str, Any]:
     """What produced a run: backends, prompt versions, chunking, top_k, git commit, corpus manifest hash."""
     d = settings.model_dump(mode="json")
     keys = ("embedder", "llm", "qa_prompt", "condense_prompt", "chunk_tokens", "chunk_overlap", "top_k",
-            "candidates", "rrf_k", "cross_lingual_bm25_weight", "max_per_story", "answer_language", "index_dir")
+            "candidates", "max_per_story", "answer_language", "index_dir")
     return {**{k: d.get(k) for k in keys}, "git_commit": _git_commit(), "corpus_hash": corpus_hash(settings.index_dir),
             "corpus_files": len(state.files) if (state := load_state(settings.index_dir)) else 0}
 

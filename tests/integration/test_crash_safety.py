@@ -135,7 +135,7 @@ def test_kill_at_named_point_keeps_previous_index(folders, tmp_path, fault, rebu
 
 
 def _terms_written(index_dir: Path) -> int:
-    return max((p.stat().st_mtime_ns for p in (index_dir / "documents").glob("*.terms.json")), default=0)
+    return max((p.stat().st_mtime_ns for p in (index_dir / "documents").glob("*.terms-*.json")), default=0)
 
 
 def test_kill_at_random_moments_of_rebuild(folders, tmp_path):
