@@ -2,7 +2,8 @@
 
 For .txt/.md the returned ``text`` is exactly the file's decoded text, so ``text[start:end]`` is what the file
 holds at those character offsets. For HTML (trafilatura) and PDF (pypdf) it is the extracted text, which the index
-stores so that offsets keep their meaning.
+stores so that offsets keep their meaning. Text a reader of the page never sees (the classic carrier of injected
+instructions) is removed before extraction: see :mod:`index.html_visibility` and :mod:`index.pdf_visibility`.
 
 >>> doc = load_file(Path("data/articles"), Path("data/articles/000_e971559feefaf698.txt"))  # doctest: +SKIP
 >>> doc.text[:30]  # doctest: +SKIP
@@ -20,6 +21,7 @@ import codecs
 import hashlib
 import logging
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,11 +176,23 @@ def _looks_binary(text: str) -> bool:
 
 def _load_html(raw: bytes) -> tuple[str, dict[str, str | None]]:
     import trafilatura
+    from trafilatura.utils import load_html
+
+    from index.css import TooComplex
+    from index.html_visibility import drop_hidden
 
     html = decode_text(raw)
     try:  # trafilatura drops <script>, <style>, navigation and comments; malformed markup must not stop the build
-        text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_precision=True) or ""
-        meta_obj = trafilatura.extract_metadata(html)
+        tree = load_html(html)  # the parse trafilatura makes of the string itself
+        if tree is None:
+            return "", {}
+        hidden = drop_hidden(tree)  # text a visitor never sees (a carrier of injected instructions) goes first
+        if hidden:
+            log.info("dropped %d hidden HTML element(s) before extraction", hidden)
+        meta_obj = trafilatura.extract_metadata(deepcopy(tree))
+        text = trafilatura.extract(tree, include_comments=False, include_tables=True, favor_precision=True) or ""
+    except TooComplex as exc:  # hidden text cannot be told from visible text in reasonable time
+        raise Skipped(str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - any parser failure means: skip this file, go on with the others
         raise Skipped(f"unreadable HTML ({exc.__class__.__name__})") from exc
     meta: dict[str, str | None] = {}
@@ -192,13 +206,21 @@ def _load_html(raw: bytes) -> tuple[str, dict[str, str | None]]:
     return text, meta
 
 
+def _page_text(page, reader) -> str:
+    """The text a reader of the page can see: invisible, white, tiny and off-page text is blanked first."""
+    from index.pdf_visibility import blank_hidden_text
+
+    blank_hidden_text(page, reader)
+    return (page.extract_text() or "").strip()
+
+
 def _load_pdf(path: Path) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(str(path))
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        pages = [_page_text(page, reader) for page in reader.pages]
     except PdfReadError as exc:  # also encrypted files (FileNotDecryptedError)
         raise Skipped(f"unreadable PDF ({exc.__class__.__name__}: {' '.join(str(exc).split())[:80]})") from exc
     except Exception as exc:  # noqa: BLE001 - malformed PDFs raise all sorts; skip this file, go on with the others

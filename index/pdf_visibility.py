@@ -1,0 +1,486 @@
+"""Blank the text of a PDF page that a reader never sees, before pypdf extracts the page's text.
+
+Hidden text is the classic carrier of injected instructions. :func:`blank_hidden_text` walks a page's content
+stream (and the form XObjects it draws) keeping the graphics state, and empties every text-showing string that is
+
+- drawn in render mode 3 or 7 (invisible), with a fill/stroke alpha (``/ca``, ``/CA``) at or below
+  :data:`MAX_INVISIBLE_ALPHA`, or in an optional-content group that is off by default; unless it lies over an image
+  covering at least :data:`SCAN_SHARE` of the page: that is the OCR layer of a scanned page, whose text the image
+  shows;
+- painted white (every component at least :data:`WHITE`) where nothing non-white (a filled shape, an image, a
+  shading) was painted before it: white on the white page;
+- smaller than :data:`MIN_FONT_PT` in either direction once the font size, ``Tz``, the text matrix and the current
+  transformation matrix are applied;
+- entirely outside the page's visible area (crop box within media box) or the current clipping path.
+
+Then pypdf's own extraction (spacing, line breaks, fonts) runs unchanged on what is left; a page with nothing hidden
+is not touched at all. Filtering before extraction matters: pypdf's text visitor reports text in runs that can mix
+visible and hidden strings (one ``Tr`` between two ``Tj`` on a line flushes nothing), so it cannot drop exactly the
+hidden part afterwards.
+
+Positions are judged conservatively: a string's extent is estimated with every glyph at most one em wide, and text
+is dropped as off-page or clipped only when even that generous extent misses the visible area.
+
+>>> from pypdf import PdfReader  # doctest: +SKIP
+>>> page = PdfReader("paper.pdf").pages[0]  # doctest: +SKIP
+>>> blank_hidden_text(page), page.extract_text()  # doctest: +SKIP
+(2, 'Only the text a reader sees.')
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pypdf.generic import ArrayObject, ByteStringObject, ContentStream, DictionaryObject, NameObject
+
+__all__ = ["blank_hidden_text", "MIN_FONT_PT", "WHITE", "MAX_INVISIBLE_ALPHA", "SCAN_SHARE"]
+
+log = logging.getLogger(__name__)
+
+MIN_FONT_PT = 1.0  # text smaller than 1 pt is a speck on paper, not something anyone reads
+WHITE = 0.95  # a colour whose every component (0-1, as RGB) is at least this light is white on paper
+MAX_INVISIBLE_ALPHA = 0.05  # paint this transparent shows nothing
+SCAN_SHARE = 0.5  # an image covering this share of the page is a scanned page (its OCR text is invisible on purpose)
+MAX_FORM_DEPTH = 12  # forms drawn inside forms; deeper ones are dropped (pypdf also stops at cycles)
+MAX_FORMS = 5_000  # form XObjects drawn per page (pypdf's own limit for text extraction)
+
+Matrix = tuple[float, float, float, float, float, float]
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in default user space
+RGB = tuple[float, float, float]
+_IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+_UNBOUNDED: Box = (-1e30, -1e30, 1e30, 1e30)  # a page without a usable media box: no position is off it
+_COLOR_OPERANDS = {b"g": 1, b"rg": 3, b"k": 4}
+_NAMES = itertools.count()  # names of rebuilt forms, unique even where pages share one resource dictionary
+_FILLS = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
+_PAINTS = _FILLS | {b"S", b"s", b"n"}
+_DEVICE = {"/DeviceGray": 1, "/G": 1, "/CalGray": 1, "/DeviceRGB": 3, "/RGB": 3, "/CalRGB": 3, "/DeviceCMYK": 4,
+           "/CMYK": 4}
+
+
+def _mult(m: Matrix, n: Matrix) -> Matrix:
+    """``m`` then ``n`` (PDF's row-vector convention: a point goes through ``m`` first)."""
+    return (m[0] * n[0] + m[1] * n[2], m[0] * n[1] + m[1] * n[3], m[2] * n[0] + m[3] * n[2],
+            m[2] * n[1] + m[3] * n[3], m[4] * n[0] + m[5] * n[2] + n[4], m[4] * n[1] + m[5] * n[3] + n[5])
+
+
+def _box(m: Matrix, x0: float, y0: float, x1: float, y1: float) -> Box:
+    """Bounding box of the rectangle (x0, y0)-(x1, y1) after ``m``."""
+    xs, ys = [], []
+    for x, y in ((x0, y0), (x1, y0), (x0, y1), (x1, y1)):
+        xs.append(m[0] * x + m[2] * y + m[4])
+        ys.append(m[1] * x + m[3] * y + m[5])
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _intersect(a: Box | None, b: Box) -> Box | None:
+    if a is None:
+        return None
+    box = (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+    return box if box[0] < box[2] and box[1] < box[3] else None
+
+
+def _area(box: Box) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
+
+
+def _nums(operands: list[Any], count: int) -> list[float]:
+    values = [float(v) for v in operands[:count]]
+    if len(values) != count:
+        raise ValueError("missing operands")
+    return values
+
+
+def _matrix(value: Any, default: tuple[float, ...], count: int) -> list[float]:
+    """A numeric array from a dictionary entry (possibly an indirect object), or ``default``."""
+    value = value.get_object() if value is not None else None
+    return _nums(list(value), count) if isinstance(value, list) else list(default)
+
+
+def _rgb(values: list[float]) -> RGB | None:
+    if len(values) == 1:
+        return (values[0],) * 3
+    if len(values) == 3:
+        return (values[0], values[1], values[2])
+    if len(values) == 4:
+        c, m, y, k = values
+        return ((1 - c) * (1 - k), (1 - m) * (1 - k), (1 - y) * (1 - k))
+    return None
+
+
+def _is_string(value: Any) -> bool:
+    return isinstance(value, bytes) or (isinstance(value, str) and not isinstance(value, NameObject))
+
+
+def _resource(resources: Any, kind: str, name: Any) -> Any:
+    """``resources[kind][name]``, resolved, or None."""
+    try:
+        return resources[kind].get_object()[name].get_object()
+    except (KeyError, TypeError, AttributeError):
+        return None
+
+
+@dataclass
+class _State:
+    """The parts of the graphics state that decide whether text shows (saved by ``q``, restored by ``Q``)."""
+
+    ctm: Matrix
+    clip: Box | None  # bounding box of the clipping path; None when nothing can show
+    fill: RGB | None = (0.0, 0.0, 0.0)  # None: a colour not read here (pattern, spot colour): never "white"
+    stroke: RGB | None = (0.0, 0.0, 0.0)
+    fill_n: int = 1  # components of the fill colour space (0: not a device-like space)
+    stroke_n: int = 1
+    fill_alpha: float = 1.0
+    stroke_alpha: float = 1.0
+    mode: int = 0  # text render mode (Tr)
+    font_size: float = 12.0
+    font_scale: float = 1.0  # a Type 3 font's glyph space relative to the usual 1/1000
+    h_scale: float = 1.0
+    char_space: float = 0.0
+    word_space: float = 0.0
+    leading: float = 0.0
+    rise: float = 0.0
+
+
+@dataclass
+class _Shown:
+    """One string the page shows, and what decides whether it can be seen."""
+
+    operands: list[Any]  # the operator's operands, or the TJ array the string is an element of
+    slot: int  # where the string is in that list
+    ops: list[Any]  # the operation list it belongs to (to know which streams changed)
+    box: Box | None  # where it may lie on the page; None when clipped away entirely
+    seq: int
+    tiny: bool
+    invisible: bool
+    white: bool
+
+
+@dataclass
+class _Form:
+    """A form XObject drawn by ``ops[index]``: its own parsed operations, rebuilt when something inside is blanked."""
+
+    ops: list[Any]
+    index: int
+    resources: Any
+    xobject: Any
+    child_ops: list[Any]
+
+
+@dataclass
+class _Page:
+    reader: Any
+    page_box: Box
+    off_groups: set[int]
+    shown: list[_Shown] = field(default_factory=list)
+    paints: list[tuple[Box, int, bool]] = field(default_factory=list)  # (box, seq, is an image)
+    forms: list[_Form] = field(default_factory=list)
+    dropped: list[tuple[list[Any], int]] = field(default_factory=list)  # form draws removed outright
+    seq: int = 0
+    budget: int = MAX_FORMS
+
+    def paint(self, box: Box | None, image: bool) -> None:
+        if box is not None:
+            self.paints.append((box, self.seq, image))
+            self.seq += 1
+
+    def _components(self, name: Any, resources: Any) -> int:
+        if name in _DEVICE:
+            return _DEVICE[name]
+        space = _resource(resources, "/ColorSpace", name)
+        if isinstance(space, NameObject):
+            return _DEVICE.get(space, 0)
+        if isinstance(space, ArrayObject) and space:
+            family = space[0]
+            if family == "/ICCBased" and len(space) > 1:
+                n = space[1].get_object().get("/N", 0)
+                return int(n) if n in (1, 3, 4) else 0
+            return _DEVICE.get(family, 0)
+        return 0
+
+    def _group_off(self, props: Any, resources: Any) -> bool:
+        """Whether an optional-content group (or membership dictionary) is off when the document opens."""
+        group = _resource(resources, "/Properties", props) if isinstance(props, NameObject) else props
+        if not isinstance(group, DictionaryObject) or not self.off_groups:
+            return False
+        if group.get("/Type") == "/OCMD":
+            members = group.get("/OCGs")
+            members = members.get_object() if members is not None else None
+            items = list(members) if isinstance(members, ArrayObject) else [members] if members else []
+            states = [id(m.get_object()) in self.off_groups for m in items]
+            policy = group.get("/P", "/AnyOn")
+            return bool(states) and (all(states) if policy in ("/AnyOn", "/AllOff") else any(states))
+        return id(group) in self.off_groups
+
+    def run(self, ops: list[Any], resources: Any, state: _State, depth: int, drawing: frozenset[int]) -> None:
+        """Follow ``ops`` recording every string shown and every area painted (recursing into forms)."""
+        saved: list[_State] = []
+        hidden_marks: list[bool] = []
+        text_m = line_m = _IDENTITY
+        pen_lo = pen_hi = 0.0  # how far the strings since the last positioning moved the pen: least, most
+        path: list[Box] = []
+        clip_next = False
+
+        def show(operands: list[Any], slot: int, string: Any) -> None:
+            nonlocal pen_hi
+            raw = getattr(string, "original_bytes", string)
+            count = len(raw) if isinstance(raw, (bytes, str)) else 0  # glyphs: at most one per byte
+            size = state.font_size * state.font_scale
+            m = _mult(text_m, state.ctm)
+            tiny = min(math.hypot(m[2], m[3]) * abs(size),
+                       math.hypot(m[0], m[1]) * abs(size * state.h_scale)) < MIN_FONT_PT
+            # Where the string may lie, in text space: it starts between the pen position if the strings before it
+            # since the last Td/Tm had no width (pen_lo) and if every glyph of theirs was one em wide (pen_hi), and
+            # runs at most one em per glyph (plus character and word spacing) in the writing direction.
+            direction = -1.0 if size * state.h_scale < 0 else 1.0
+            advance = direction * count * (abs(size) + abs(state.char_space) + abs(state.word_space)) * abs(
+                state.h_scale)
+            xs = (pen_lo, pen_hi, pen_hi + advance)
+            box = _intersect(state.clip, _box(m, min(xs), state.rise - abs(size), max(xs), state.rise + abs(size)))
+            mode = state.mode
+            painted = [] if mode in (3, 7) else [(state.stroke, state.stroke_alpha)] if mode in (1, 5) else [
+                (state.fill, state.fill_alpha)] + ([(state.stroke, state.stroke_alpha)] if mode in (2, 6) else [])
+            invisible = (not painted or all(alpha <= MAX_INVISIBLE_ALPHA for _, alpha in painted)
+                         or any(hidden_marks))
+            white = all(c is not None and min(c) >= WHITE for c, _ in painted)
+            self.shown.append(_Shown(operands, slot, ops, box, self.seq, tiny, invisible, white))
+            self.seq += 1
+            pen_hi += advance
+
+        def move(tx: float, ty: float) -> None:
+            nonlocal text_m, line_m, pen_lo, pen_hi
+            line_m = text_m = _mult((1.0, 0.0, 0.0, 1.0, tx, ty), line_m)
+            pen_lo = pen_hi = 0.0
+
+        for index, (operands, op) in enumerate(ops):
+            try:
+                if op == b"q":
+                    saved.append(replace(state))
+                elif op == b"Q":
+                    if saved:
+                        state = saved.pop()
+                elif op == b"cm":
+                    state.ctm = _mult(tuple(_nums(operands, 6)), state.ctm)  # type: ignore[arg-type]
+                elif op == b"BT":
+                    text_m = line_m = _IDENTITY
+                    pen_lo = pen_hi = 0.0
+                elif op == b"Tf":
+                    state.font_size = float(operands[1])
+                    font = _resource(resources, "/Font", operands[0])
+                    state.font_scale = 1.0
+                    if isinstance(font, DictionaryObject) and font.get("/Subtype") == "/Type3":
+                        fm = _nums(list(font.get("/FontMatrix", [0.001, 0, 0, 0.001, 0, 0])), 4)
+                        state.font_scale = math.sqrt(abs(fm[0] * fm[3] - fm[1] * fm[2])) / 0.001
+                elif op == b"Tr":
+                    state.mode = int(operands[0])
+                elif op in (b"Tz", b"Tc", b"Tw", b"TL", b"Ts"):
+                    value = _nums(operands, 1)[0]
+                    if op == b"Tz":
+                        state.h_scale = value / 100
+                    else:
+                        setattr(state, {b"Tc": "char_space", b"Tw": "word_space", b"TL": "leading",
+                                        b"Ts": "rise"}[op], value)
+                elif op in (b"Td", b"TD"):
+                    tx, ty = _nums(operands, 2)
+                    if op == b"TD":
+                        state.leading = -ty
+                    move(tx, ty)
+                elif op == b"Tm":
+                    line_m = text_m = tuple(_nums(operands, 6))  # type: ignore[assignment]
+                    pen_lo = pen_hi = 0.0
+                elif op == b"T*":
+                    move(0.0, -state.leading)
+                elif op in (b"Tj", b"'", b'"'):
+                    slot = 2 if op == b'"' else 0
+                    if op == b'"':
+                        state.word_space, state.char_space = _nums(operands, 2)
+                    if op != b"Tj":
+                        move(0.0, -state.leading)
+                    if len(operands) > slot and _is_string(operands[slot]):
+                        show(operands, slot, operands[slot])
+                elif op == b"TJ":
+                    items = operands[0] if operands and isinstance(operands[0], list) else []
+                    for slot, item in enumerate(items):
+                        if _is_string(item):
+                            show(items, slot, item)
+                        elif isinstance(item, (int, float)):
+                            shift = -float(item) / 1000 * state.font_size * state.h_scale  # thousandths of an em
+                            pen_lo, pen_hi = pen_lo + shift, pen_hi + shift
+                elif op in (b"g", b"rg", b"k", b"G", b"RG", b"K"):
+                    n = _COLOR_OPERANDS[op.lower()]
+                    rgb = _rgb(_nums(operands, n))
+                    if op.islower():
+                        state.fill, state.fill_n = rgb, n
+                    else:
+                        state.stroke, state.stroke_n = rgb, n
+                elif op in (b"cs", b"CS"):
+                    n = self._components(operands[0], resources)
+                    black = (0.0, 0.0, 0.0) if n else None
+                    if op == b"cs":
+                        state.fill, state.fill_n = black, n
+                    else:
+                        state.stroke, state.stroke_n = black, n
+                elif op in (b"sc", b"scn", b"SC", b"SCN"):
+                    fill = op.islower()
+                    n = state.fill_n if fill else state.stroke_n
+                    numeric = all(isinstance(v, (int, float)) for v in operands)
+                    rgb = _rgb(_nums(operands, n)) if n and numeric and len(operands) == n else None
+                    if fill:
+                        state.fill = rgb
+                    else:
+                        state.stroke = rgb
+                elif op == b"gs":
+                    ext = _resource(resources, "/ExtGState", operands[0])
+                    if isinstance(ext, DictionaryObject):
+                        state.fill_alpha = float(ext.get("/ca", state.fill_alpha))
+                        state.stroke_alpha = float(ext.get("/CA", state.stroke_alpha))
+                        font_entry = ext.get("/Font")
+                        if font_entry is not None:  # [font size]
+                            state.font_size = float(font_entry.get_object()[1])
+                elif op == b"re":
+                    x, y, w, h = _nums(operands, 4)
+                    path.append(_box(state.ctm, x, y, x + w, y + h))
+                elif op in (b"m", b"l", b"c", b"v", b"y"):
+                    nums = _nums(operands, len(operands))
+                    for k in range(0, len(nums) - 1, 2):
+                        path.append(_box(state.ctm, nums[k], nums[k + 1], nums[k], nums[k + 1]))
+                elif op in (b"W", b"W*"):
+                    clip_next = True
+                elif op in _PAINTS:
+                    if path:
+                        extent = (min(b[0] for b in path), min(b[1] for b in path), max(b[2] for b in path),
+                                  max(b[3] for b in path))
+                        if op in _FILLS and state.fill_alpha > MAX_INVISIBLE_ALPHA and (
+                                state.fill is None or min(state.fill) < WHITE):
+                            self.paint(_intersect(state.clip, extent), image=False)
+                        if clip_next:
+                            state.clip = _intersect(state.clip, extent)
+                    elif clip_next:
+                        state.clip = None
+                    path, clip_next = [], False
+                elif op == b"sh":
+                    self.paint(state.clip, image=False)
+                elif op == b"INLINE IMAGE":
+                    self.paint(_intersect(state.clip, _box(state.ctm, 0, 0, 1, 1)), image=True)
+                elif op == b"BDC":
+                    off = len(operands) > 1 and operands[0] == "/OC" and self._group_off(operands[1], resources)
+                    hidden_marks.append(off)
+                elif op == b"BMC":
+                    hidden_marks.append(False)
+                elif op == b"EMC":
+                    if hidden_marks:
+                        hidden_marks.pop()
+                elif op == b"Do":
+                    self._draw(ops, index, operands[0], resources, state, depth, drawing, any(hidden_marks))
+            except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError):
+                continue  # a malformed operator changes nothing here (pypdf's extraction skips it as well)
+
+    def _draw(self, ops: list[Any], index: int, name: Any, resources: Any, state: _State, depth: int,
+              drawing: frozenset[int], hidden: bool) -> None:
+        xobject = _resource(resources, "/XObject", name)
+        if not isinstance(xobject, DictionaryObject):
+            return
+        if xobject.get("/Subtype") == "/Image":
+            self.paint(_intersect(state.clip, _box(state.ctm, 0, 0, 1, 1)), image=True)
+            return
+        if xobject.get("/Subtype") != "/Form":
+            return
+        if (hidden or depth >= MAX_FORM_DEPTH or id(xobject) in drawing or self.budget <= 0
+                or ("/OC" in xobject and self._group_off(xobject["/OC"].get_object(), resources))):
+            self.dropped.append((ops, index))
+            return
+        self.budget -= 1
+        try:
+            child_ops = ContentStream(xobject, self.reader, "bytes").operations
+        except Exception:  # noqa: BLE001 - pypdf cannot read it either; its text never reaches the index
+            self.dropped.append((ops, index))
+            return
+        inner = replace(state, ctm=_mult(tuple(_matrix(xobject.get("/Matrix"), _IDENTITY, 6)),  # type: ignore[arg-type]
+                                         state.ctm))
+        if "/BBox" in xobject:
+            inner.clip = _intersect(state.clip, _box(inner.ctm, *_matrix(xobject["/BBox"], (), 4)))
+        own = xobject.get("/Resources")
+        child_resources = own.get_object() if own is not None else resources
+        # A rebuilt form is registered where the drawing stream looks its name up: ``resources``.
+        self.forms.append(_Form(ops, index, resources, xobject, child_ops))
+        self.run(child_ops, child_resources, inner, depth + 1, drawing | {id(xobject)})
+
+    def hidden(self) -> list[_Shown]:
+        """The strings nobody can see (see the module docstring for the rules)."""
+        scans = [box for box, _, image in self.paints if image and _area(box) >= SCAN_SHARE * _area(self.page_box)]
+        out = []
+        for s in self.shown:
+            if s.box is None or s.tiny:
+                out.append(s)
+            elif s.invisible:
+                if not any(_overlaps(s.box, scan) for scan in scans):
+                    out.append(s)
+            elif s.white and not any(seq < s.seq and _overlaps(s.box, box) for box, seq, _ in self.paints):
+                out.append(s)
+        return out
+
+
+def _off_groups(reader: Any) -> set[int]:
+    """Optional-content groups hidden when the document opens (``/OCProperties /D /OFF``), by object identity."""
+    try:
+        off = reader.trailer["/Root"]["/OCProperties"]["/D"].get("/OFF", [])
+        return {id(group.get_object()) for group in off.get_object()}
+    except (KeyError, TypeError, AttributeError):
+        return set()
+
+
+def blank_hidden_text(page: Any, reader: Any = None) -> int:
+    """Empty, in memory, the strings of ``page`` that cannot be seen; return how many were emptied.
+
+    The page's ``/Contents`` (and any form it draws that held hidden text) is replaced by a parsed copy with those
+    strings blanked, so that ``page.extract_text()`` afterwards returns only visible text. Nothing is written back
+    to the file. A page with nothing hidden is left exactly as it was.
+    """
+    reader = reader if reader is not None else page.pdf
+    if "/Contents" not in page:
+        return 0
+    try:
+        media, crop = page.mediabox, page.cropbox
+        page_box = _intersect((float(media.left), float(media.bottom), float(media.right), float(media.top)),
+                              (float(crop.left), float(crop.bottom), float(crop.right), float(crop.top)))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):  # a broken box: judge no position
+        page_box = None
+    content = ContentStream(page["/Contents"], reader, "bytes")
+    ops = content.operations
+    walk = _Page(reader, page_box or _UNBOUNDED, _off_groups(reader))
+    resources = page.get_inherited("/Resources", DictionaryObject())
+    resources = resources.get_object() if resources is not None else DictionaryObject()
+    walk.run(ops, resources, _State(_IDENTITY, page_box or _UNBOUNDED), 0, frozenset())
+    hidden = walk.hidden()
+    changed = {id(ops_list) for ops_list, _ in walk.dropped}
+    for s in hidden:
+        s.operands[s.slot] = ByteStringObject(b"")
+        changed.add(id(s.ops))
+    for ops_list, index in walk.dropped:
+        ops_list[index] = ([], b"n")  # the form is not drawn: nothing in it shows, nothing in it is extracted
+    for form in reversed(walk.forms):  # inner forms first: their new names go into their parents
+        if id(form.child_ops) not in changed or form.ops[form.index][1] != b"Do":
+            continue
+        rebuilt = ContentStream(None, reader)
+        for key, value in form.xobject.items():
+            if key not in ("/Length", "/Filter", "/DecodeParms"):
+                rebuilt[NameObject(key)] = value
+        rebuilt.operations = form.child_ops
+        name = NameObject(f"/VisibleOnly{next(_NAMES)}")
+        form.resources["/XObject"].get_object()[name] = rebuilt
+        form.ops[form.index] = ([name], b"Do")
+        changed.add(id(form.ops))
+    if id(ops) in changed:
+        filtered = ContentStream(None, reader)
+        filtered.operations = ops
+        page[NameObject("/Contents")] = filtered
+    if hidden or walk.dropped:
+        log.info("blanked %d hidden string(s) on a PDF page", len(hidden))
+    return len(hidden) + len(walk.dropped)
