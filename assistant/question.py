@@ -18,13 +18,15 @@ _TYPES: list[tuple[str, re.Pattern[str]]] = [
         r"\b(bandingkan|membandingkan|perbandingan|perbedaan|bedanya|berbeda|masing-masing|kedua artikel|"
         r"setiap artikel|tiap artikel|compare|comparison|differ|difference|different|each article|both articles|"
         r"each of the articles|all the articles)\b", re.I)),
-    ("number", re.compile(r"\b(berapa|berapakah|jumlah|how many|how much|what number|what percentage)\b", re.I)),
-    ("date", re.compile(r"\b(kapan|tanggal berapa|tahun berapa|bulan apa|when|what date|what year|which year|"
-                        r"what day)\b", re.I)),
-    ("person", re.compile(r"\b(siapa|siapakah|who|whom|whose)\b", re.I)),
-    ("place", re.compile(r"\b(di mana|dimana|ke mana|dari mana|where)\b", re.I)),
-    ("reason", re.compile(r"\b(mengapa|kenapa|alasan|why|what reason)\b", re.I)),
-    ("manner", re.compile(r"\b(bagaimana|bagaimanakah|how(?! many| much))\b", re.I)),
+    ("number", re.compile(r"\b(berapa(?:kah)?|jumlah|how many|how much|what number|what percentage)\b", re.I)),
+    ("date", re.compile(r"\b(kapan(?:kah)?|(?:tanggal|tahun|bulan|hari) (?:berapa|apa)(?:kah)?|pada tanggal|when|"
+                        r"what date|what year|which year|what day)\b", re.I)),
+    ("person", re.compile(r"\b(siapa(?:kah)?|who|whom|whose)\b", re.I)),
+    ("place", re.compile(r"\b(di ?mana(?:kah)?|ke ?mana(?:kah)?|dari ?mana(?:kah)?|di \w+ mana(?:kah)?|where|"
+                         r"which (?:city|country|province|region|place))\b", re.I)),
+    ("reason", re.compile(r"\b(mengapa|kenapa|alasan|penyebab|apa(?:kah)? yang menyebabkan|why|what reason|"
+                          r"what caused)\b", re.I)),
+    ("manner", re.compile(r"\b(bagaimana(?:kah)?|how(?! many| much))\b", re.I)),
     ("list", re.compile(r"\b(apa saja|siapa saja|mana saja|sebutkan|list|name all|what are the)\b", re.I)),
 ]
 _QUESTION_WORDS = frozenset(

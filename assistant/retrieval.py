@@ -1,7 +1,7 @@
 """Hybrid retrieval: dense (Chroma) + BM25 fused by a fitted model, scoped by the article a question names, with
 sub-queries for multi-part and each-article questions.
 
-1. **Scope** (:mod:`assistant.scope`): "menurut artikel Riau24" restricts both legs to the articles it matches.
+1. **Scope** (:mod:`assistant.scope`): "menurut artikel Riau24" restricts both legs to the matching articles.
 2. **Legs**: the dense leg (cosine) and BM25 over the question's content terms, ``candidates`` each.
 3. **Fusion** (:mod:`assistant.fusion`): a logistic regression over score-aware features of both legs, fitted on
    external data by ``benchmarks/fit_retrieval.py``; equal-weight RRF for an embedder without a fitted file.
@@ -13,7 +13,7 @@ sub-queries for multi-part and each-article questions.
 Every passage carries its reasons: which legs found it, which (sub-)query brought it, and its fused score.
 
 >>> retriever = HybridRetriever(reader=reader, settings=settings)  # doctest: +SKIP
->>> retriever.invoke("Berapa orang Rusia memasuki Kazakhstan?")  # doctest: +SKIP
+>>> retriever.invoke("Kapan CSTO mengirim pasukan ke Kazakhstan?")  # doctest: +SKIP
 [Document(page_content='…', metadata={'source': '000_….txt', 'start': 0, 'end': 812, 'rank': 1, …})]
 """
 

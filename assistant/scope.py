@@ -1,5 +1,5 @@
-"""Scoping from the question: "menurut artikel Riau24", "according to the Intisari article", "the article about the
-military agreement with Britain", "in the September article" restrict retrieval to the articles they name.
+"""Scoping from the question: a question that names its article ("menurut artikel Riau24", "in the Intisari report",
+"the piece about a military agreement", "in the September article") is answered from the article(s) it names.
 
 The reference is found by the general phrasing of a reference to an article (ID and EN), then matched against the
 index's own metadata — outlet, date, title — never against names listed in code:
@@ -8,7 +8,7 @@ index's own metadata — outlet, date, title — never against names listed in c
   dropped (``Riau24`` = ``RIAU24.COM`` = ``riau 24``), or differ from it by a single typo;
 * **date**: a month name (Indonesian or English) and/or a year in the reference select articles dated then;
 * **title**: at least half of the reference's content terms appear in the title;
-* **topic** ("the article about …", "artikel tentang …"): the article whose title (or, untitled, its opening passage)
+* **topic** ("artikel tentang …", "an article about …"): the article whose title (or, untitled, its opening passage)
   is closest in meaning to the phrase, with the configured embedder (words cannot match across languages).
 
 A reference that matches nothing leaves retrieval unscoped and says so in :attr:`Scope.note`.
@@ -39,13 +39,13 @@ _NOUN = r"(?:artikel|berita|laporan|tulisan|article|report|story|piece)"
 _STOP_AT = (r"(?=\s*[,?!;:]|\s*\.(?:\s|$)|\s+(?:yang|apa|apakah|siapa|berapa|kapan|mengapa|kenapa|bagaimana|di\s+mana|"
             r"dimana|what|who|when|why|how|where|which|did|does|do|is|are|was|were|say|says|said|tell|menyebut\w*|"
             r"mengatakan|dan|and)\b|$)")
-# "the article about X" / "artikel tentang X": a topic, matched by meaning
+# "artikel tentang X" / "an article about X": a topic, matched by meaning
 _TOPIC = re.compile(rf"\b{_NOUN}\s+(?:yang\s+)?(?:tentang|mengenai|soal|membahas|about|on|covering)\s+(?P<ref>.+?){_STOP_AT}",
                     re.I)
 # "artikel Riau24", "menurut artikel dari Intisari", "artikel bulan September"
 _AFTER = re.compile(rf"\b(?:artikel|berita|laporan|tulisan)\s+(?:dari\s+|milik\s+|versi\s+|terbitan\s+|bulan\s+|"
                     rf"tanggal\s+|edisi\s+)?(?P<ref>.+?){_STOP_AT}", re.I)
-# "according to the Intisari article", "in the September article", "Riau24's article"
+# "in the Intisari article", "according to an Intisari report", "Riau24's article"
 _WORDS = r"(?:(?!(?:the|an?)\b)[\w.'’-]+\s+){0,3}(?!(?:the|an?)\b)[\w.'’-]+"
 _BEFORE = re.compile(rf"\b(?:(?:according\s+to|in|from|by|per)\s+)?(?:the|an?)\s+(?P<ref>{_WORDS}?)(?:['’]s)?\s+"
                      r"(?:article|report|story|piece)\b", re.I)

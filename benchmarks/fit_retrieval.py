@@ -23,9 +23,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from retrieval_data import ROOT, gold, open_pool, part, score, settings_for, spans, write_json  # noqa: E402
-
 import numpy as np  # noqa: E402
+from retrieval_data import ROOT, gold, open_pool, part, score, settings_for, spans, write_json  # noqa: E402
 
 from assistant.fusion import FEATURES, FusionModel, Leg, candidate_features, fitted_path  # noqa: E402
 from assistant.question import analyse_question  # noqa: E402
@@ -40,14 +39,29 @@ RRF_BM25 = (0.25, 0.5, 1.0, 2.0, 4.0)
 def collect(reader, items, n_max: int) -> list[dict]:
     """Both legs' top ``n_max`` for each question, its gold spans, and which candidates are gold."""
     rows = []
-    for it in items:
+    vectors = reader.embedder.embed_queries([it.question for it in items])  # one batched pass
+    for it, vector in zip(items, vectors, strict=True):
         info = analyse_question(it.question)
-        dense, lexical, cross = legs(reader, info, reader.embedder.embed_query(it.question), n_max, None)
+        dense, lexical, cross = legs(reader, info, vector, n_max, None)
         ev = gold(reader, it)
         ids = {d.id for d in dense} | {c for c, _ in lexical}
         good = {c for c, sp in zip(ids, spans(reader, list(ids)), strict=True)
                 if any(e and e[0] == sp[0] and e[1] < sp[2] and sp[1] < e[2] for e in ev)}
         rows.append({"dense": dense, "bm25": lexical, "cross": cross, "gold": ev, "good": good})
+    return rows
+
+
+def collect_part(reader, name: str, n_max: int) -> list[dict]:
+    """:func:`collect` for one split part, cached beside the pool index (keyed by its committed state)."""
+    import pickle
+
+    from index.analysis import ANALYZER_VERSION
+
+    path = reader.config.index_dir.parent / f"legs-{reader.state.folder.name}-a{ANALYZER_VERSION}-n{n_max}-{name}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    rows = collect(reader, part(name), n_max)
+    path.write_bytes(pickle.dumps(rows))
     return rows
 
 
@@ -108,8 +122,8 @@ def main() -> None:
     import sklearn
 
     reader = open_pool(settings)
-    fit_rows = collect(reader, part("fit"), max(POOL_SIZES))
-    choose_rows = collect(reader, part("choose"), max(POOL_SIZES))
+    fit_rows = collect_part(reader, "fit", max(POOL_SIZES))
+    choose_rows = collect_part(reader, "choose", max(POOL_SIZES))
     key = lambda fig: (round(fig[0], 6), round(fig[1], 6))  # noqa: E731 - hit@5 first, then MRR
 
     tried: list[dict] = []

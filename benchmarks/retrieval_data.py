@@ -13,6 +13,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -23,7 +24,7 @@ from facqa_split import FACQA, load_split  # noqa: E402
 from assistant.evaluation.dataset import EvalItem, load_items  # noqa: E402
 from assistant.evaluation.metrics import Span, evidence_spans, hit_at_k, mrr  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from index import IndexReader, build_index, open_index  # noqa: E402
+from index import IndexReader, UserError, build_index, open_index  # noqa: E402
 
 CACHE = ROOT / "benchmarks" / "cache"
 SAMPLES = ROOT / "data" / "articles"
@@ -46,23 +47,29 @@ def _fill(folder: Path, sources: Sequence[Path]) -> None:
             shutil.copyfile(p, dst)
 
 
+def _open(articles: Path, index_dir: Path, settings: Settings) -> IndexReader:
+    s = settings_for(index_dir, embedder=settings.embedder, model_cache_dir=settings.model_cache_dir,
+                     chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap)
+    try:
+        build_index(articles, s.index_config())
+    except UserError:  # another script is bringing the same cached index up to date: wait until it is done
+        import fcntl
+
+        with open(index_dir / "LOCK", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+    return open_index(s.index_config())
+
+
 def open_pool(settings: Settings) -> IndexReader:
     """The FacQA + sample-articles pool index for ``settings.embedder`` (built or brought up to date first)."""
     folder = CACHE / f"pool-{settings.embedder}"
     _fill(folder / "articles", sorted((FACQA / "articles").glob("*.txt")) + sorted(SAMPLES.iterdir()))
-    s = settings_for(folder / "index", embedder=settings.embedder, model_cache_dir=settings.model_cache_dir,
-                     chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap)
-    build_index(folder / "articles", s.index_config())
-    return open_index(s.index_config())
+    return _open(folder / "articles", folder / "index", settings)
 
 
 def open_samples(settings: Settings) -> IndexReader:
     """An index of the sample articles alone (for the dev smoke test)."""
-    folder = CACHE / f"samples-{settings.embedder}"
-    s = settings_for(folder / "index", embedder=settings.embedder, model_cache_dir=settings.model_cache_dir,
-                     chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap)
-    build_index(SAMPLES, s.index_config())
-    return open_index(s.index_config())
+    return _open(SAMPLES, CACHE / f"samples-{settings.embedder}" / "index", settings)
 
 
 def part(name: str) -> list[EvalItem]:
@@ -98,7 +105,7 @@ def score(evidence: list[Span | None], passages: list[Span], k: int = 5) -> tupl
     return float(bool(hit_at_k(evidence, passages, k))), float(mrr(evidence, passages) or 0.0)
 
 
-def bootstrap(values: Sequence[float], stat: Callable[[list[float]], float] = lambda v: sum(v) / len(v),
+def bootstrap(values: Sequence[Any], stat: Callable[[list[Any]], float] = lambda v: sum(v) / len(v),
               rounds: int = 2000, seed: int = 7) -> tuple[float, float, float]:
     """(estimate, low, high): the 95% percentile bootstrap interval over questions."""
     vals = list(values)

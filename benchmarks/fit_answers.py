@@ -1,0 +1,206 @@
+"""Fit the extractive answerer's sentence scorer and refusal model on FacQA-train's *fit* part, choose on *choose*.
+
+    .venv/bin/python benchmarks/fit_answers.py [--embedder e5-small]
+
+Each question is run twice through the product's retrieval over the pool (FacQA-train + sample articles): as it is
+(answerable) and with its own passage removed from the pool (unanswerable by construction). Then
+
+1. **sentence scorer**: logistic regression (scikit-learn) over the retrieved sentences' features, label = the
+   sentence overlaps the gold answer span; regularisation C chosen by the *choose* part's top-1 accuracy;
+2. **refusal**: logistic regression over :data:`assistant.answer_model.QUESTION_FEATURES` of every run, label = the
+   best sentence holds the answer (so it is 0 for every unanswerable run); C chosen by *choose* log-loss;
+3. **threshold** ``answer_at``: the probability below which the answerer refuses: the highest one whose refusals on
+   the *choose* part are still >= 90% right (refusal precision: refused runs that were unanswerable), i.e. the most
+   unanswerable questions refused while keeping refusal precision >= 0.9.
+
+Writes ``assistant/fitted/answer-<embedder>-c<tokens>o<overlap>.json`` and, for other embedders, the lexical
+fallback ``assistant/fitted/answer-lexical.json`` (the same fit without the embedding features). The *report* part
+is never read here (``benchmarks/report_answers.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np  # noqa: E402
+from fit_retrieval import _git_commit  # noqa: E402
+from retrieval_data import ROOT, gold, open_pool, part, settings_for, write_json  # noqa: E402
+
+from assistant.answer_model import (  # noqa: E402
+    DENSE_FEATURES,
+    LEXICAL,
+    QUESTION_FEATURES,
+    AnswerModel,
+    answer_model_path,
+    question_features,
+)
+from assistant.retrieval import Filters, retrieve  # noqa: E402
+from assistant.sentence_features import SENTENCE_FEATURES, candidate_sentences, sentence_features  # noqa: E402
+
+C_GRID = (0.01, 0.1, 1.0, 10.0)
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.96, 0.05))
+
+
+class CachingEmbedder:
+    """The reader's embedder with memory: questions are embedded once in batches up front, and a run and its
+    unanswerable twin share most sentences. Same vectors as the wrapped embedder."""
+
+    def __init__(self, embedder, questions: list[str]) -> None:
+        self._embedder = embedder
+        self.dimension = embedder.dimension
+        self._queries = dict(zip(questions, embedder.embed_queries(questions), strict=True))
+        self._docs: dict[str, np.ndarray] = {}
+
+    def embed_query(self, text: str) -> np.ndarray:
+        if text not in self._queries:
+            self._queries[text] = self._embedder.embed_query(text)
+        return self._queries[text]
+
+    def embed_documents(self, texts):
+        missing = [t for t in dict.fromkeys(texts) if t not in self._docs]
+        if missing:
+            self._docs.update(zip(missing, self._embedder.embed_documents(missing), strict=True))
+        return np.stack([self._docs[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+
+def runs(reader, settings, items, all_sources: set[str]) -> list[dict]:
+    """Features and labels of every retrieved sentence, for each question as it is and without its passage."""
+    out = []
+    for k, it in enumerate(items):
+        ev = gold(reader, it)
+        for answerable in (True, False):
+            filters = None if answerable else Filters(sources=frozenset(all_sources - set(it.sources)))
+            result = retrieve(reader, settings, it.question, filters=filters)
+            sents = candidate_sentences(result.passages)
+            if not sents:
+                continue
+            x = sentence_features(result.question, sents, reader, result.query_vector, result.scores)
+            y = np.asarray([answerable and any(e and e[0] == s.passage.source and e[1] < s.end and s.start < e[2]
+                                               for e in ev) for s in sents], dtype=int)
+            out.append({"id": it.id, "answerable": answerable, "x": x, "y": y, "scores": result.scores})
+        if (k + 1) % 100 == 0:
+            print(f"  {k + 1}/{len(items)} questions", file=sys.stderr)
+    return out
+
+
+def _mask(x: np.ndarray, names: tuple[str, ...], lexical: bool) -> np.ndarray:
+    if not lexical:
+        return x
+    x = x.copy()
+    x[..., [i for i, f in enumerate(names) if f in DENSE_FEATURES]] = 0.0
+    return x
+
+
+def fit_sentences(rows: list[dict], c: float, lexical: bool):
+    from sklearn.linear_model import LogisticRegression
+
+    xs = [_mask(r["x"], SENTENCE_FEATURES, lexical) for r in rows if r["answerable"]]
+    ys = [r["y"] for r in rows if r["answerable"]]
+    lr = LogisticRegression(C=c, max_iter=5000).fit(np.vstack(xs), np.concatenate(ys))
+    return [float(w) for w in lr.coef_[0]], float(lr.intercept_[0])
+
+
+def top1(rows: list[dict], w: list[float], b: float, lexical: bool) -> float:
+    """Share of answerable runs with a gold sentence retrieved whose best-scored sentence is gold."""
+    hits = [r["y"][int(np.argmax(_mask(r["x"], SENTENCE_FEATURES, lexical) @ w + b))]
+            for r in rows if r["answerable"] and r["y"].any()]
+    return float(np.mean(hits))
+
+
+def refusal_data(rows: list[dict], w: list[float], b: float, lexical: bool) -> tuple[np.ndarray, np.ndarray]:
+    qs, ys = [], []
+    for r in rows:
+        logits = _mask(r["x"], SENTENCE_FEATURES, lexical) @ w + b
+        qs.append(_mask(question_features(r["x"], logits, r["scores"]), QUESTION_FEATURES, lexical))
+        ys.append(int(r["y"][int(np.argmax(logits))]))
+    return np.asarray(qs), np.asarray(ys)
+
+
+REFUSAL_PRECISION = 0.9  # the product's target: nine refusals in ten are of questions the articles don't answer
+
+
+def mixed_accuracy(p: np.ndarray, right: np.ndarray, answerable: np.ndarray, at: float) -> float:
+    answered = p >= at
+    return float(np.mean(np.where(answered, right == 1, ~answerable)))
+
+
+def refusal_precision(p: np.ndarray, answerable: np.ndarray, at: float) -> float:
+    refused = p < at
+    return float(np.mean(~answerable[refused])) if refused.any() else 1.0
+
+
+def fit(fit_rows, choose_rows, lexical: bool) -> tuple[AnswerModel, dict]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import brier_score_loss, log_loss
+
+    sent = max(((c, *fit_sentences(fit_rows, c, lexical)) for c in C_GRID),
+               key=lambda t: top1(choose_rows, t[1], t[2], lexical))
+    c_sent, w, b = sent
+    qf, yf = refusal_data(fit_rows, w, b, lexical)
+    qc, yc = refusal_data(choose_rows, w, b, lexical)
+    models = [(c, LogisticRegression(C=c, max_iter=5000).fit(qf, yf)) for c in C_GRID]
+    c_ref, ref = min(models, key=lambda m: log_loss(yc, m[1].predict_proba(qc)[:, 1], labels=[0, 1]))
+    p = ref.predict_proba(qc)[:, 1]
+    answerable = np.asarray([r["answerable"] for r in choose_rows])
+    ok = [t for t in THRESHOLDS if refusal_precision(p, answerable, t) >= REFUSAL_PRECISION]
+    at = max(ok) if ok else min(THRESHOLDS)
+    bins = []
+    for lo in np.arange(0, 1, 0.2):
+        m = (p >= lo) & (p < lo + 0.2 + (1e-9 if lo >= 0.8 else 0))
+        if m.any():
+            bins.append({"p": f"{lo:.1f}-{lo + 0.2:.1f}", "runs": int(m.sum()), "mean_p": round(float(p[m].mean()), 3),
+                         "right": round(float(yc[m].mean()), 3)})
+    figures = {
+        "sentence_C": c_sent, "refusal_C": c_ref, "choose_top1": round(top1(choose_rows, w, b, lexical), 4),
+        "choose_brier": round(float(brier_score_loss(yc, p)), 4),
+        "choose_mixed_accuracy": round(mixed_accuracy(p, yc, answerable, at), 4),
+        "choose_answerable_right": round(float(np.mean((p >= at)[answerable] & (yc[answerable] == 1))), 4),
+        "choose_unanswerable_refused": round(float(np.mean((p < at)[~answerable])), 4),
+        "choose_refusal_precision": round(refusal_precision(p, answerable, at), 4),
+        "calibration_choose": bins,
+    }
+    model = AnswerModel(w, b, [float(v) for v in ref.coef_[0]], float(ref.intercept_[0]), float(at), lexical)
+    return model, figures
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--embedder", default="e5-small")
+    args = ap.parse_args()
+    settings = settings_for(Path("unused"), embedder=args.embedder)
+    import sklearn
+
+    reader = open_pool(settings)
+    pool_settings = settings_for(reader.config.index_dir, embedder=args.embedder)
+    all_sources = {f.source for f in reader.files()}
+    reader.embedder = CachingEmbedder(reader.embedder, [it.question for p in ("fit", "choose") for it in part(p)])
+    fit_rows = runs(reader, pool_settings, part("fit"), all_sources)
+    choose_rows = runs(reader, pool_settings, part("choose"), all_sources)
+    for lexical, path in ((False, answer_model_path(args.embedder, settings.chunk_tokens, settings.chunk_overlap)),
+                          (True, LEXICAL)):
+        if lexical and args.embedder != "e5-small":
+            continue  # the lexical fallback is fitted once, with the default embedder's retrieval
+        model, figures = fit(fit_rows, choose_rows, lexical)
+        model.meta = {
+            "fitted_on": "data/external/facqa-train fit part (split.json) as retrieved from the pool "
+                         "(FacQA-train + data/articles), each question also with its passage removed",
+            "chosen_on": "choose part", "command": "python benchmarks/fit_answers.py --embedder " + args.embedder,
+            "embedder": args.embedder, "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
+            "runs": {"fit": len(fit_rows), "choose": len(choose_rows)}, **figures,
+            "scikit_learn": sklearn.__version__, "git_commit": _git_commit(), "date": dt.date.today().isoformat(),
+        }
+        write_json(path, model.to_json())
+        print(f"{path.relative_to(ROOT)}: answer below P={model.answer_at:.2f} refused · choose part: "
+              f"top-1 sentence {figures['choose_top1']:.3f}, mixed accuracy {figures['choose_mixed_accuracy']:.3f}, "
+              f"answerable right {figures['choose_answerable_right']:.3f}, unanswerable refused "
+              f"{figures['choose_unanswerable_refused']:.3f} (precision {figures['choose_refusal_precision']:.3f}), Brier {figures['choose_brier']:.3f}")
+        for row in figures["calibration_choose"]:
+            print(f"   P {row['p']}: {row['runs']} runs, mean P {row['mean_p']:.2f}, right {row['right']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Question shapes through the real chain (real embedder, Chroma on tmp_path, fitted answer model), over short
+articles written here: why → the cause, list → the items, comparison → one labelled quote per article, two-part →
+a quote for each part, English question → English words around the quotes, unanswerable → refusal."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.prompts import REFUSALS
+
+pytestmark = pytest.mark.slow
+
+ARTICLES = {
+    "pasar.txt": (
+        "Pasar Tradisional Kota Lama Ditutup Sementara\n"
+        "Rabu, 5 April 2023 09:00 WIB\n"
+        "KABARKOTA.COM - Pemerintah kota menutup Pasar Kota Lama selama dua minggu mulai Rabu. Penutupan itu "
+        "dilakukan karena atap pasar runtuh setelah hujan deras pada Senin malam. Sebanyak 340 pedagang "
+        "dipindahkan ke lapangan parkir di sebelah pasar.\n"
+        "Wali kota menyebut tiga masalah utama pasar tersebut. Pertama, saluran air tersumbat sampah. Kedua, kabel "
+        "listrik sudah tua dan sering korsleting. Ketiga, tangga darurat tidak bisa dipakai.\n"
+    ),
+    "pasar-lain.txt": (
+        "Ratusan Pedagang Pasar Kota Lama Pindah ke Lapangan Parkir\n"
+        "Kamis, 6 April 2023 10:00 WIB\n"
+        "WARTAPAGI.COM - Sekitar 400 pedagang Pasar Kota Lama mulai berjualan di lapangan parkir sejak Rabu. "
+        "Mereka mengeluhkan sepinya pembeli di lokasi sementara itu.\n"
+    ),
+    "sekolah.txt": (
+        "Sekolah Baru Dibuka di Desa Sukamaju\n"
+        "Senin, 10 Juli 2023 08:00 WIB\n"
+        "DESAKITA.COM - Sebuah sekolah dasar baru dibuka di Desa Sukamaju pada Senin. Sekolah itu dibangun oleh "
+        "pemerintah provinsi dengan biaya dua miliar rupiah. Kepala sekolahnya adalah Ibu Ratna Dewi.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def bot(tmp_path_factory, settings, embedder):
+    from assistant.chain import Assistant
+    from index import build_index
+
+    folder = tmp_path_factory.mktemp("shape-articles")
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    s = settings.model_copy(update={"articles_dir": folder, "index_dir": tmp_path_factory.mktemp("shape-index")})
+    build_index(folder, s.index_config())
+    return Assistant(s)
+
+
+def test_why_quotes_the_cause(bot):
+    a = bot.ask("Mengapa Pasar Kota Lama ditutup?")
+    assert not a.abstained and "atap pasar runtuh" in a.answer
+
+
+def test_list_gathers_the_items(bot):
+    a = bot.ask("Apa saja masalah utama Pasar Kota Lama menurut wali kota?")
+    assert not a.abstained
+    for item in ("saluran air", "kabel listrik", "tangga darurat"):
+        assert item in a.answer
+
+
+def test_comparison_quotes_each_article_with_its_outlet(bot):
+    a = bot.ask("Bandingkan jumlah pedagang yang dipindahkan menurut kedua artikel.")
+    assert not a.abstained
+    assert "340" in a.answer and "400" in a.answer
+    assert "KABARKOTA.COM:" in a.answer and "WARTAPAGI.COM:" in a.answer
+    assert {c.source for c in a.citations} == {"pasar.txt", "pasar-lain.txt"}
+
+
+def test_two_part_question_gets_a_quote_per_part(bot):
+    a = bot.ask("Berapa biaya pembangunan sekolah di Desa Sukamaju dan siapa kepala sekolahnya?")
+    assert not a.abstained and "dua miliar" in a.answer and "Ratna Dewi" in a.answer
+
+
+def test_english_question_gets_english_words_around_unchanged_quotes(bot):
+    a = bot.ask("Who is the head of the new school in Sukamaju village?")
+    assert not a.abstained and a.language == "en"
+    assert a.answer.startswith("The articles say (in Indonesian):") and "Ratna Dewi" in a.answer
+    for c in a.citations:
+        assert f"“{c.quote}”" in a.answer  # the quote itself is unchanged
+    r = bot.ask("Who won the football match in Sukamaju?")
+    assert r.abstained and r.answer == REFUSALS["en"]
+
+
+def test_unanswerable_question_is_refused(bot):
+    a = bot.ask("Berapa jumlah penumpang kereta cepat pada bulan Mei?")
+    assert a.abstained and a.answer == REFUSALS["id"]
+
+
+def test_another_embedder_falls_back_to_the_lexical_scorer_with_a_note():
+    from assistant.answer_model import load_answer_model
+
+    model = load_answer_model("some/other-model", 160, 30)
+    assert model.lexical and "some/other-model" in model.note and "fit_answers.py" in model.note
