@@ -172,9 +172,14 @@ def eval_(
     top_k: Annotated[int | None, Opt("--top-k")] = None,
     workers: Annotated[int, Opt("--workers", help="Questions answered in parallel.")] = 1,
     as_json: Annotated[bool, Opt("--json", help="Print the summary as JSON.")] = False,
+    resume: Annotated[bool, Opt("--resume", help="Continue the interrupted run in --out (skips questions done).")
+                      ] = False,
 ) -> None:
-    """Run a question set and write results.jsonl, summary.json, report.html, report.md; or compare two runs."""
-    from assistant.evaluation.commands import compare_command, run_command
+    """Run a question set and write results.jsonl, summary.json, report.html, report.md; or compare two runs.
+
+    Results are written as they come: Ctrl-C or SIGTERM keeps the questions done, and --resume continues the run."""
+    from assistant.evaluation.commands import compare_command, interrupted_message, run_command
+    from assistant.evaluation.runner import EvalInterrupted
 
     if args and args[0] == "compare":
         if len(args) != 3:
@@ -183,7 +188,15 @@ def eval_(
         return
     if len(args) != 1:
         raise UserError("usage: assistant eval QUESTIONS.jsonl [--out DIR]  or  assistant eval compare RUN_A RUN_B")
-    typer.echo(run_command(_settings(llm=llm, top_k=top_k), Path(args[0]), out, workers=workers, as_json=as_json))
+    try:
+        typer.echo(run_command(_settings(llm=llm, top_k=top_k), Path(args[0]), out, workers=workers,
+                               as_json=as_json, resume=resume))
+    except EvalInterrupted as exc:
+        given = [(f"--{k.replace('_', '-')}", v) for k, v in _state.items() if v is not None]
+        flags = [("--llm", llm), ("--top-k", top_k), ("--workers", workers if workers != 1 else None)]
+        typer.echo(interrupted_message(exc, Path(args[0]), [f"{k}={v}" for k, v in given],
+                                       [f"{k}={v}" for k, v in flags if v is not None]), err=True)
+        sys.exit(130)
 
 
 @app.command()

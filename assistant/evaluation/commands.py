@@ -3,41 +3,86 @@
 from __future__ import annotations
 
 import json
+import shlex
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import BadInput
-from assistant.evaluation.dataset import load_items
+from assistant.evaluation.dataset import load_set
 from assistant.evaluation.report import KEY_METRICS, fmt
-from assistant.evaluation.runner import run_eval
+from assistant.evaluation.runner import EvalInterrupted, prepare_run, run_eval, settings_snapshot
 
-__all__ = ["run_command", "compare_command", "load_run"]
+__all__ = ["run_command", "compare_command", "load_run", "interrupted_message"]
 
 SHOWN = ("hit_at_k", "mrr", "answer_correct", "token_f1", "abstention_rate", "false_abstention_rate", "accuracy",
          "citation_exactness", "citation_precision", "citation_recall", "pass_rate", "latency_p50_ms", "latency_p95_ms")
 
 
-def run_command(settings: Any, questions_path: Path, out: Path | None, workers: int = 1, as_json: bool = False) -> str:
-    """Run the question set; return a short metric table and the output folder (or the summary as JSON)."""
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt (as Ctrl-C does), so a terminated run keeps its partial results."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def interrupted_message(exc: EvalInterrupted, questions_path: Path, global_options: Sequence[str] = (),
+                        options: Sequence[str] = ()) -> str:
+    """One line: how far an interrupted run got, where its results are and the command that continues it
+    (``global_options`` go before ``eval``, ``options`` after it: the flags the run was started with)."""
+    hint = shlex.join(["assistant", *global_options, "eval", str(questions_path), *options, "--out", str(exc.out_dir),
+                       "--resume"])
+    return (f"interrupted after {exc.done}/{exc.total} questions; partial results in {exc.out_dir}/; "
+            f"continue with `{hint}`")
+
+
+def run_command(settings: Any, questions_path: Path, out: Path | None, workers: int = 1, as_json: bool = False,
+                resume: bool = False) -> str:
+    """Run the question set; return a short metric table and the output folder (or the summary as JSON).
+
+    Notes on how the set's columns were read go to stderr first. Ctrl-C or SIGTERM stops the run with its partial
+    results written and raises :class:`~assistant.evaluation.runner.EvalInterrupted`; ``resume`` continues it.
+    """
     from tqdm import tqdm
 
     from assistant.chain import Assistant
 
     if workers < 1:
         raise BadInput("--workers must be at least 1")
-    items = load_items(Path(questions_path))
+    if resume and out is None:
+        raise BadInput("--resume needs --out, the folder of the run to continue")
+    qset = load_set(Path(questions_path))
+    items = qset.items
     out = Path(out) if out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} is a file; give a folder")
+    prepare_run(out, items, settings_snapshot(settings), resume)  # refuse a mismatched resume before loading models
+    for note in qset.notes:
+        print(f"note: {note}", file=sys.stderr)
     assistant = Assistant(settings)
     with tqdm(total=len(items), desc="eval", unit="q", file=sys.stderr, disable=as_json and not sys.stderr.isatty()) as bar:
         def progress(done: int, total: int) -> None:
             bar.n = done
             bar.refresh()
 
-        summary = run_eval(assistant, items, out, workers=workers, progress=progress, dataset=Path(questions_path).name)
+        with _sigterm_as_interrupt():
+            summary = run_eval(assistant, items, out, workers=workers, progress=progress,
+                               dataset=Path(questions_path).name, resume=resume, notes=qset.notes)
     if as_json:
         return json.dumps({**summary, "out": str(out)}, ensure_ascii=False, indent=2)
     ov = summary["metrics"]["overall"]

@@ -13,15 +13,18 @@ KEY_METRICS = ("hit_at_k", "evidence_recall_at_k", "mrr", "ndcg_at_10", "answer_
                "citation_precision", "citation_recall", "pass_rate")
 DEFINITIONS = {
     "hit_at_k": "Share of answerable questions where every evidence span is at least 80% covered by the character "
-                "spans of the top-k passages from the right source (k = settings top_k).",
+                "spans of the top-k passages from the right source (k = settings top_k). A question with sources but "
+                "no evidence is scored per article (a passage counts when it comes from a listed source; the same for "
+                "the other retrieval and citation metrics); one with neither has no retrieval score.",
     "evidence_recall_at_k": "Share of evidence spans at least 80% covered by the top-k passages, averaged.",
     "mrr": "Reciprocal rank of the first passage that overlaps any evidence span (0 when none), averaged.",
     "ndcg_at_10": "nDCG over the first 10 passages, relevance 1 when a passage overlaps an evidence span; the ideal "
                   "ranking has max(relevant retrieved, evidence spans) relevant passages first.",
-    "answer_correct": "Answer accuracy on answerable questions: not abstained and the normalised answer (lowercase, "
-                      "no punctuation, 7.644 = 7,644 = 7644) contains the reference or an alias, or recalls >= 60% "
-                      "of the reference's content words, or quotes >= 80% of the content words of every evidence span.",
-    "token_f1": "F1 of the answer's content words against the reference's (abstentions score 0).",
+    "answer_correct": "Answer accuracy on answerable questions with a reference answer or evidence: not abstained "
+                      "and the normalised answer (lowercase, no punctuation, 7.644 = 7,644 = 7644) contains the "
+                      "reference or an alias, or recalls >= 60% of the reference's content words, or quotes >= 80% "
+                      "of the content words of every evidence span.",
+    "token_f1": "F1 of the answer's content words against the reference answer's (abstentions score 0).",
     "abstention_rate": "Share of unanswerable questions the assistant declined to answer.",
     "false_abstention_rate": "Share of answerable questions the assistant declined to answer.",
     "answer_precision": "Correct answers / answered questions (an answered unanswerable counts as wrong).",
@@ -29,7 +32,9 @@ DEFINITIONS = {
     "citation_exactness": "Share of citations whose quote equals article_text[start:end].",
     "citation_precision": "Share of citations that overlap an evidence span (answerable questions).",
     "citation_recall": "Share of evidence spans overlapped by at least one citation.",
-    "pass_rate": "Share of questions passed: answerable ones answered correctly, unanswerable ones abstained. A failed "
+    "pass_rate": "Share of questions passed: answerable ones answered correctly (retrieved, when only sources are "
+                 "given), unanswerable ones abstained; a question is unanswerable only when marked so or when it "
+                 "gives no answer, evidence or sources. A failed "
                  "question is attributed to retrieval (not hit@k), answer, abstention (an unanswerable answered) "
                  "or error.",
     "latency": "Wall-clock milliseconds per question (p50 / p95), retrieval and answering included.",
@@ -45,6 +50,14 @@ def fmt(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3f}"
     return str(v)
+
+
+def _status(summary: dict[str, Any]) -> str:
+    """A sentence for a run that did not finish (empty for a complete one)."""
+    if summary.get("status", "complete") == "complete":
+        return ""
+    return (f"Partial run ({summary['status']}): {summary['questions']} of {summary.get('total', '?')} questions; "
+            f"continue it with `assistant eval ... --resume`.")
 
 
 def _md_table(groups: dict[str, dict[str, Any]], label: str) -> list[str]:
@@ -64,6 +77,10 @@ def _markdown(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     out = [f"# Evaluation run — {summary['dataset']}", "",
            f"{summary['questions']} questions, {summary['started']}, {summary['duration_s']} s, k = {summary['k']}.", "",
            "## Settings", ""] + [f"- {k}: `{v}`" for k, v in st.items()]
+    if _status(summary):
+        out[4:4] = [f"**{_status(summary)}**", ""]
+    if summary.get("notes"):
+        out += ["", "## Question set", ""] + [f"- {n}" for n in summary["notes"]]
     if summary["warnings"]:
         out += ["", "## Warnings", ""] + [f"- {w}" for w in summary["warnings"]]
     out += ["", "## Metrics", ""] + _md_table({"overall": met["overall"]}, "")
@@ -124,7 +141,8 @@ def _histogram(values: list[float], bins: int = 12, w: int = 520, h: int = 160) 
 def _html(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     met, ov = summary["metrics"], summary["metrics"]["overall"]
     settings = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in summary["settings"].items())
-    warn = "".join(f"<li>{escape(w)}</li>" for w in summary["warnings"])
+    warn = "".join(f"<li>{escape(w)}</li>" for w in [*summary["warnings"], *summary.get("notes", [])])
+    status = f"<p><b>{escape(_status(summary))}</b></p>" if _status(summary) else ""
     qrows = []
     for r in rows:
         cites = "<br>".join(f"[{c['n']}] {escape(c['source'])} {c['start']}–{c['end']}: “{escape(c['quote'][:160])}”"
@@ -141,8 +159,8 @@ def _html(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
 <style>{CSS}</style></head><body>
 <h1>Evaluation run — {escape(summary['dataset'])}</h1>
 <p>{summary['questions']} questions · {summary['started']} · {summary['duration_s']} s · k = {summary['k']} ·
-pass rate {fmt(ov['pass_rate'])} · failures {escape(str(ov['failures']))}</p>
-{f'<h2>Warnings</h2><ul>{warn}</ul>' if warn else ''}
+pass rate {fmt(ov['pass_rate'])} · failures {escape(str(ov['failures']))}</p>{status}
+{f'<h2>Warnings and notes</h2><ul>{warn}</ul>' if warn else ''}
 <h2>Metrics overall and per type</h2>{_bars({'overall': ov, **met['by_type']})}
 <h2>Per language</h2>{_bars(met['by_lang'])}
 <h2>Latency</h2><p>p50 {fmt(ov['latency_p50_ms'])} ms · p95 {fmt(ov['latency_p95_ms'])} ms</p>

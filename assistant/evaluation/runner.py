@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from assistant.errors import BadInput
 from assistant.evaluation import metrics as m
 from assistant.evaluation.dataset import EvalItem
 from assistant.evaluation.report import write_reports
 from index.state import load_state
 
-__all__ = ["run_eval", "evaluate_item", "summarize", "settings_snapshot", "missing_sources", "METRIC_KEYS"]
+__all__ = ["run_eval", "evaluate_item", "summarize", "settings_snapshot", "missing_sources", "prepare_run",
+           "read_results", "EvalInterrupted", "METRIC_KEYS"]
 
 # per-question metric values, averaged over the questions where they are defined
 METRIC_KEYS = ("hit_at_k", "evidence_recall_at_k", "mrr", "ndcg_at_10", "answer_correct", "token_f1",
                "citation_exactness", "citation_precision", "citation_recall")
 Progress = Callable[[int, int], None]
+RESULTS, SUMMARY = "results.jsonl", "summary.json"
+
+
+class EvalInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (or SIGTERM, see :func:`assistant.evaluation.commands.run_command`) after its partial
+    results, summary and reports were written."""
+
+    def __init__(self, done: int, total: int, out_dir: Path) -> None:
+        super().__init__(f"interrupted after {done}/{total} questions")
+        self.done, self.total, self.out_dir = done, total, out_dir
 
 
 def _text_getter(assistant: Any) -> Callable[[str], str | None]:
@@ -40,40 +55,70 @@ def missing_sources(assistant: Any, items: Sequence[EvalItem]) -> list[str]:
     return sorted({s for it in items for s in it.sources if s not in files})
 
 
+def _locate(item: EvalItem, passages: Sequence[m.Span], text_of: Callable[[str], str | None],
+            corpus: Sequence[str]) -> list[m.Span | None]:
+    """Evidence spans in the item's sources; without sources, in the retrieved articles first, then in the rest of
+    the corpus (metrics only count passages of the same article, so where an unretrieved span lies does not change
+    them; the whole-corpus search only tells "not retrieved" from "not in the corpus")."""
+    if item.sources or not item.evidence:
+        return m.evidence_spans(item.evidence, item.sources, text_of)
+    retrieved = list(dict.fromkeys(p[0] for p in passages))
+    spans = m.evidence_spans(item.evidence, retrieved, text_of)
+    if None in spans:
+        seen = set(retrieved)
+        rest = [s for s in corpus if s not in seen]
+        spans = [s or m.evidence_spans([e], rest, text_of)[0] for e, s in zip(item.evidence, spans, strict=True)]
+    return spans
+
+
 def evaluate_item(item: EvalItem, answer: Any, latency_ms: float, text_of: Callable[[str], str | None],
-                  k: int) -> dict[str, Any]:
-    """One ``results.jsonl`` row: the answer, its metric values, pass/fail and the failure attribution."""
+                  k: int, corpus: Sequence[str] = ()) -> dict[str, Any]:
+    """One ``results.jsonl`` row: the answer, its metric values, pass/fail and the failure attribution.
+
+    Retrieval is scored on the evidence spans, or per article when only ``sources`` are given (a passage is relevant
+    when it comes from a listed source), and not at all (None) with neither; the answer is scored when there is a
+    reference answer or evidence. An answerable question with sources only passes when its sources are retrieved.
+    """
     public = answer.public_dict()
     passages = [(p["source"], p["start"], p["end"]) for p in public["passages"]]
-    ev = m.evidence_spans(item.evidence, item.sources, text_of)
+    ev = _locate(item, passages, text_of, corpus) if item.answerable else []
     cites = public["citations"]
-    correct = item.answerable and m.answer_correct(answer.answer, answer.abstained, item.answer,
-                                                   item.answer_aliases, item.evidence)
-    hit = m.hit_at_k(ev, passages, k)
+    level = "evidence" if ev else "source" if item.answerable and item.sources else None
+    if level == "source":  # article level: every span of a listed source counts
+        ev = [(s, 0, 1) for s in item.sources]
+        ret_passages = [(p[0], 0, 1) for p in passages]
+        ret_cites = [{**c, "start": 0, "end": 1} for c in cites]
+    else:
+        ret_passages, ret_cites = passages, cites
+    correct = m.answer_correct(answer.answer, answer.abstained, item.answer, item.answer_aliases,
+                               item.evidence) if item.scores_answer else None
+    hit = m.hit_at_k(ev, ret_passages, k)
     row = {
         "id": item.id, "question": item.question, "type": item.type, "lang": item.lang,
-        "answerable": item.answerable, "reference": item.answer,
+        "answerable": item.answerable, "reference": item.answer, "retrieval_level": level,
         "answer": answer.answer, "abstained": answer.abstained, "citations": cites,
         "passages": public["passages"], "latency_ms": round(latency_ms, 1), "timings_ms": answer.timings_ms,
-        "evidence_located": sum(e is not None for e in ev), "evidence_total": len(ev),
-        "hit_at_k": hit, "evidence_recall_at_k": m.evidence_recall_at_k(ev, passages, k),
-        "mrr": m.mrr(ev, passages), "ndcg_at_10": m.ndcg_at_k(ev, passages, 10),
-        "answer_correct": correct if item.answerable else None,
-        "token_f1": m.token_f1(answer.answer, item.answer) if item.answerable and not answer.abstained else
-        (0.0 if item.answerable else None),
+        "evidence_located": sum(e is not None for e in ev) if level == "evidence" else 0,
+        "evidence_total": len(ev) if level == "evidence" else 0,
+        "hit_at_k": hit, "evidence_recall_at_k": m.evidence_recall_at_k(ev, ret_passages, k),
+        "mrr": m.mrr(ev, ret_passages), "ndcg_at_10": m.ndcg_at_k(ev, ret_passages, 10),
+        "answer_correct": correct,
+        "token_f1": None if not (item.answerable and item.answer) else
+        0.0 if answer.abstained else m.token_f1(answer.answer, item.answer),
         "citation_exactness": m.citation_exactness(cites, text_of),
-        "citation_precision": m.citation_precision(cites, ev), "citation_recall": m.citation_recall(cites, ev),
+        "citation_precision": m.citation_precision(ret_cites, ev), "citation_recall": m.citation_recall(ret_cites, ev),
     }
-    row["pass"] = bool(correct) if item.answerable else bool(answer.abstained)
+    row["pass"] = bool(answer.abstained) if not item.answerable else bool(correct) if item.scores_answer else bool(hit)
     row["failure"] = None if row["pass"] else (
-        "abstention" if not item.answerable else "retrieval" if not hit else "answer")
+        "abstention" if not item.answerable else "retrieval" if hit is False else "answer")
     row["error"] = None
     return row
 
 
 def _error_row(item: EvalItem, exc: Exception, latency_ms: float) -> dict[str, Any]:
     row: dict[str, Any] = {"id": item.id, "question": item.question, "type": item.type, "lang": item.lang,
-                           "answerable": item.answerable, "reference": item.answer, "answer": "", "abstained": False,
+                           "answerable": item.answerable, "reference": item.answer, "retrieval_level": None,
+                           "answer": "", "abstained": False,
                            "citations": [], "passages": [], "latency_ms": round(latency_ms, 1), "timings_ms": {},
                            "evidence_located": 0, "evidence_total": 0}
     row.update(dict.fromkeys(METRIC_KEYS))
@@ -88,7 +133,7 @@ def _group(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         vals = [float(r[key]) for r in rows if r[key] is not None]
         out[key] = round(sum(vals) / len(vals), 4) if vals else None
     out.update({k: None if v is None else round(v, 4) for k, v in m.abstention_metrics(
-        [(r["answerable"], r["abstained"], bool(r["answer_correct"])) for r in rows if r["error"] is None]).items()})
+        [(r["answerable"], r["abstained"], bool(r["pass"])) for r in rows if r["error"] is None]).items()})
     lat = [r["latency_ms"] for r in rows]
     for p in (50, 95):
         v = m.percentile(lat, p)
@@ -131,49 +176,180 @@ def settings_snapshot(settings: Any) -> dict[str, Any]:
             "corpus_files": len(state.files) if (state := load_state(settings.index_dir)) else 0}
 
 
+def read_results(out_dir: Path) -> list[dict[str, Any]]:
+    """The rows of ``results.jsonl`` (none when absent); a last line cut short by a kill is dropped."""
+    path = Path(out_dir) / RESULTS
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8").split("\n")
+    rows = []
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            if n == len(lines):  # no line end: the process died while writing it
+                continue
+            row = None
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str):
+            raise BadInput(f"{path} line {n}: not a result row; start a new run with another --out")
+        rows.append(row)
+    return rows
+
+
+def _read_summary(out_dir: Path) -> dict[str, Any]:
+    try:
+        summary = json.loads((Path(out_dir) / SUMMARY).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return summary if isinstance(summary, dict) else {}
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def prepare_run(out_dir: Path, items: Sequence[EvalItem], snapshot: dict[str, Any], resume: bool
+                ) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The rows already done (by id) and the summary of the run in ``out_dir`` that ``--resume`` continues, after
+    checking they belong to these questions and settings; for a new run, refuse a folder holding an unfinished run."""
+    out_dir = Path(out_dir)
+    rows, summary = read_results(out_dir), _read_summary(out_dir)
+    if not resume:
+        if rows and summary.get("status", "complete") != "complete":
+            raise BadInput(f"{out_dir} holds an unfinished run ({len(rows)} questions done); continue it with "
+                           f"--resume, or choose another --out")
+        return {}, {}
+    if not rows:
+        raise BadInput(f"--resume: {out_dir} holds no results to continue; run without --resume")
+    by_id = {it.id: it for it in items}
+    done: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        item = by_id.get(row["id"])
+        if item is None:
+            raise BadInput(f"--resume: {out_dir} has a result for id '{row['id']}', which the question set no longer "
+                           f"holds (the file changed); start a new run with another --out")
+        if row.get("question") != item.question:
+            raise BadInput(f"--resume: id '{item.id}' was asked \"{_short(str(row.get('question')))}\" but the question "
+                           f"set now has \"{_short(item.question)}\" (the file changed); start a new run with another --out")
+        done.setdefault(row["id"], row)
+    before = summary.get("settings") or {}
+    for key, value in snapshot.items():
+        if key != "git_commit" and key in before and before[key] != value:
+            raise BadInput(f"--resume: setting {key} was {before[key]} in the interrupted run and is {value} now; "
+                           f"resume with the same settings, or start a new run with another --out")
+    return done, summary
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ignore Ctrl-C and SIGTERM while the partial run is written (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+
+
 def run_eval(assistant: Any, items: Sequence[EvalItem], out_dir: Path, workers: int = 1,
-             progress: Progress | None = None, dataset: str = "") -> dict[str, Any]:
-    """Ask every question (``workers`` threads when > 1), write ``results.jsonl``, ``summary.json``, ``report.md``
-    and ``report.html`` into ``out_dir``, and return the summary."""
+             progress: Progress | None = None, dataset: str = "", resume: bool = False,
+             notes: Sequence[str] = ()) -> dict[str, Any]:
+    """Ask every question (``workers`` threads when > 1) and return the summary.
+
+    Each row is appended to ``out_dir/results.jsonl`` and flushed as soon as it is scored; at the end the rows are
+    rewritten in question order and ``summary.json``, ``report.md`` and ``report.html`` written. On Ctrl-C
+    (KeyboardInterrupt) the same files are written for the questions done, with ``status: interrupted``, and
+    :class:`EvalInterrupted` is raised. ``resume=True`` continues such a run: ids already in ``results.jsonl`` are
+    skipped (see :func:`prepare_run` for what is refused).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    snapshot = settings_snapshot(assistant.settings)
+    done, before = prepare_run(out_dir, items, snapshot, resume)
     text_of = _text_getter(assistant)
     k = assistant.settings.top_k
-    done, lock = [0], threading.Lock()
-    started = time.time()
+    corpus = sorted(assistant.reader.state.files)
+    missing = missing_sources(assistant, items)
+    started, t0 = time.time(), time.perf_counter()
+    meta = {"dataset": dataset, "k": k, "workers": workers,
+            "started": before.get("started") or time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
+            "sessions": int(before.get("sessions", 1)) + 1 if resume else 1, "notes": list(notes),
+            "settings": snapshot}
 
-    def one(item: EvalItem) -> dict[str, Any]:
-        t0 = time.perf_counter()
+    def finish(status: str) -> dict[str, Any]:
+        rows = [done[it.id] for it in items if it.id in done]
+        _write_atomic(out_dir / RESULTS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        unlocated = [r["id"] for r in rows if r["evidence_total"] and r["evidence_located"] < r["evidence_total"]]
+        summary = {
+            **meta, "status": status, "questions": len(rows), "total": len(items),
+            "duration_s": round(float(before.get("duration_s", 0.0)) + time.perf_counter() - t0, 1),
+            "warnings": ([f"sources not in the index: {', '.join(missing)}"] if missing else [])
+            + ([f"evidence not found verbatim in the article text: {', '.join(unlocated)}"] if unlocated else []),
+            "metrics": summarize(rows),
+        }
+        _write_atomic(out_dir / SUMMARY, json.dumps(summary, ensure_ascii=False, indent=2))
+        if status != "running":
+            write_reports(out_dir, summary, rows)
+        return summary
+
+    finish("running")  # a run killed outright is still recognisable, and resumable
+    lock, closed = threading.Lock(), [False]
+    fh = open(out_dir / RESULTS, "a", encoding="utf-8")
+
+    def one(item: EvalItem) -> None:
+        t = time.perf_counter()
         try:
             answer = assistant.ask(item.question)
-            row = evaluate_item(item, answer, (time.perf_counter() - t0) * 1000, text_of, k)
+            row = evaluate_item(item, answer, (time.perf_counter() - t) * 1000, text_of, k, corpus)
         except Exception as exc:  # one broken question must not lose the run; it is reported as an error
-            row = _error_row(item, exc, (time.perf_counter() - t0) * 1000)
+            row = _error_row(item, exc, (time.perf_counter() - t) * 1000)
         with lock:
-            done[0] += 1
-            if progress:
-                progress(done[0], len(items))
-        return row
-
-    if workers > 1:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            rows = list(pool.map(one, items))
-    else:
-        rows = [one(it) for it in items]
-    with open(out_dir / "results.jsonl", "w", encoding="utf-8") as fh:
-        for row in rows:
+            if closed[0]:  # finished by an interruption while this question was in flight
+                return
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    missing = missing_sources(assistant, items)
-    unlocated = [r["id"] for r in rows if r["evidence_total"] and r["evidence_located"] < r["evidence_total"]]
-    summary = {
-        "dataset": dataset, "questions": len(rows), "k": k, "workers": workers,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
-        "duration_s": round(time.time() - started, 1),
-        "settings": settings_snapshot(assistant.settings),
-        "warnings": ([f"sources not in the index: {', '.join(missing)}"] if missing else [])
-        + ([f"evidence not found verbatim in the article text: {', '.join(unlocated)}"] if unlocated else []),
-        "metrics": summarize(rows),
-    }
-    (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
-    write_reports(out_dir, summary, rows)
-    return summary
+            fh.flush()
+            done[item.id] = row
+            if progress:
+                progress(len(done), len(items))
+
+    def close() -> None:
+        with lock:
+            closed[0] = True
+            fh.close()
+
+    todo = [it for it in items if it.id not in done]
+    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        if progress and done:  # a resumed run starts part-way
+            progress(len(done), len(items))
+        if pool:
+            for future in [pool.submit(one, it) for it in todo]:
+                future.result()
+        else:
+            for it in todo:
+                one(it)
+    except KeyboardInterrupt:
+        with _signals_held():
+            close()
+            if pool:
+                pool.shutdown(wait=False, cancel_futures=True)
+            finish("interrupted")
+        raise EvalInterrupted(len(done), len(items), out_dir) from None
+    except BaseException:
+        close()
+        raise
+    close()
+    if pool:
+        pool.shutdown()
+    return finish("complete")
