@@ -207,11 +207,14 @@ def serve(
                                              "command lines are visible in ps).")] = None,
     concurrency: Annotated[int | None, Opt("--concurrency", help="Questions answered at once (default 4).")] = None,
     upload_max_mb: Annotated[int | None, Opt("--upload-max-mb", help="Largest upload in MB (default 20).")] = None,
+    max_request_mb: Annotated[int | None, Opt("--max-request-mb", help="Largest request body in MB, uploads aside "
+                                                    "(default 8; ASSISTANT_MAX_REQUEST_MB).")] = None,
 ) -> None:
     """Serve the chat UI (Gradio) and its /ask API."""
     from ui.app import serve as serve_ui
 
-    serve_ui(_settings(host=host, port=port, auth=auth, concurrency_limit=concurrency, upload_max_mb=upload_max_mb))
+    serve_ui(_settings(host=host, port=port, auth=auth, concurrency_limit=concurrency, upload_max_mb=upload_max_mb,
+                       max_request_mb=max_request_mb))
 
 
 def main() -> None:

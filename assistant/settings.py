@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     log_question_chars: int = Field(
         80, ge=0, description="Served questions are logged (at INFO) cut to this many characters; 0 = not at all."
     )
+    max_request_mb: int = Field(
+        8, ge=1, le=1024,
+        description="Largest request body the served app reads, in MB (413 above it, checked before parsing); the "
+        "upload route takes up to 10 files of upload_max_mb each instead.",
+    )
 
     @field_validator("upload_types")
     @classmethod

@@ -202,6 +202,25 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
         try:
             doc = load_file(path, fpath)
         except Skipped as why:
+            if not os.path.lexists(fpath):  # deleted since the folder was listed: removed like any deleted file
+                msg = f"{_printable(fpath)} no longer exists (deleted during the build): its passages are removed"
+                summary.warnings.append(msg)
+                log.warning(msg)
+                continue
+            prev = old_files.get(_source(path, fpath))
+            if isinstance(why.__cause__, OSError) and prev is not None and prev.duplicate_of is None \
+                    and prev.content_hash not in by_hash:
+                # indexed fine before, unreadable now (permissions, I/O error): keep what it said rather than
+                # silently dropping it; the next build that can read it updates it
+                state.files[prev.source] = prev
+                for cid in prev.chunk_ids:
+                    state.chunks[cid] = old_chunks[cid]
+                by_hash[prev.content_hash] = prev.source
+                summary.unchanged += 1
+                msg = f"kept the previous passages of {_printable(fpath)}: {why}"
+                summary.warnings.append(msg)
+                log.warning(msg)
+                continue
             summary.skipped += 1
             msg = f"skipped {_printable(fpath)}: {why}"
             summary.warnings.append(msg)
@@ -328,6 +347,14 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
     prune_documents(config.index_dir, keep_docs)
     summary.chunks = len(state.chunks)
     return summary
+
+
+def _source(root: Path, path: Path) -> str:
+    """The name :func:`index.loading.load_file` gives the file ``path`` under ``root`` (its key in the manifest)."""
+    try:
+        return path.relative_to(root).as_posix() if root.is_dir() else path.name
+    except ValueError:
+        return path.name
 
 
 def _printable(path: Path) -> str:

@@ -9,6 +9,11 @@ server that is down, or is not Chroma 1.x, is one clear :class:`UserError`; ever
 lost later, or a collection dropped under a reader, is a :class:`UserError` too. The optional ``/DATABASE`` puts
 this index's collections in their own Chroma database (created by the first build), so several deployments can
 share one server without their ``articles-<n>`` collection names colliding.
+
+Local mode: every :class:`ChunkStore` runs its own chromadb engine over the folder (chromadb otherwise shares one
+per folder and process, and that engine never sees HNSW updates written by another process), released when the
+store is closed or garbage-collected. A reader opened after a build therefore searches what the build wrote,
+whichever process made it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import threading
+import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,23 +176,64 @@ def _http_client(server: _Server, chroma_settings: Any, create_database: bool):
 
 
 def warm_up(settings: StoreSettings) -> Any:
-    """Start opening the local Chroma client in a background thread (chromadb shares one client per path, so the
-    store opened later reuses it); returns the thread to join. Server mode needs nothing: it is a cheap request."""
-    import threading
+    """Import chromadb and start its local engine once in a background thread (the import alone takes a second or
+    two), so the store opened later starts fast; returns the thread to join. Server mode needs nothing."""
 
     def _open() -> None:
         if settings.chroma_url:
             return
         with contextlib.suppress(Exception):  # any real problem is reported when the store is opened for use
-            _client(settings)
+            _close_client(_client(settings))
 
     thread = threading.Thread(target=_open, name="chroma-warm-up", daemon=True)
     thread.start()
     return thread
 
 
-def _client(settings: StoreSettings, create_database: bool = False):
+_own_lock = threading.Lock()
+
+
+def _own_local_client(path: Path, chroma_settings: Any):
+    """A local client on a chromadb engine of its own, which reads the folder afresh.
+
+    chromadb keeps one engine per folder and process (keyed by the path as spelled) and that engine keeps the HNSW
+    segments it loaded, so chunks another process (or another engine) added later never reach its dense searches.
+    Each store therefore starts its own engine: the client is created under a spelling of the folder nobody else
+    uses (``<path>/.``), then its engine is moved to a key of its own, so the next store gets a new one again. The
+    engine stops when the store closes (or is garbage-collected): see :func:`_close_client`.
+    """
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient as Shared
+
+    spelled = f"{path}{os.sep}."
+    with _own_lock:
+        client: Any = chromadb.PersistentClient(path=spelled, settings=chroma_settings)
+        systems, counts = Shared._identifier_to_system, Shared._identifier_to_refcount
+        admin = getattr(client, "_admin_client", None)
+        if spelled not in systems or getattr(client, "_identifier", None) != spelled or admin is None:
+            log.warning("this chromadb version shares engines differently: a running server may not see builds "
+                        "made by other processes")  # the client still works, only without a fresh view
+            return client
+        key = f"{spelled}#{uuid.uuid4().hex}"
+        with Shared._refcount_lock:
+            systems[key] = systems.pop(spelled)
+            counts[key] = counts.pop(spelled, 0)
+        client._identifier = key
+        admin._identifier = key
+    return client
+
+
+def _close_client(client: Any) -> None:
+    """Release a client: a local one stops its engine (files, HNSW memory); an HTTP one its connection pool."""
+    if client is None:
+        return
+    try:
+        client.close()
+    except Exception as exc:  # closing must never fail a question or a build
+        log.debug("closing a chromadb client failed: %s", exc)
+
+
+def _client(settings: StoreSettings, create_database: bool = False):
     from chromadb.config import Settings
 
     if settings.chroma_url:
@@ -192,9 +242,9 @@ def _client(settings: StoreSettings, create_database: bool = False):
                                    chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=server.host,
                                    chroma_server_http_port=server.port, chroma_server_ssl_enabled=server.ssl)
         return _http_client(server, chroma_settings, create_database)
-    path = Path(settings.index_dir) / "chroma"
+    path = Path(settings.index_dir).resolve() / "chroma"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False, allow_reset=False))
+    return _own_local_client(path, Settings(anonymized_telemetry=False, allow_reset=False))
 
 
 class ChunkStore:
@@ -210,6 +260,13 @@ class ChunkStore:
         self._client = _client(settings)  # None: the database named in the URL does not exist yet
         self._ef = _embedding_function(embedder)
         self._col = None
+        self._closer = weakref.finalize(self, _close_client, self._client)
+
+    def close(self) -> None:
+        """Release the client (a local store stops its own chromadb engine); also done when the store is
+        garbage-collected, so a reader replaced by a newer one frees its engine once its last question ends."""
+        self._col = None
+        self._closer()
 
     @property
     def where(self) -> str:
@@ -254,6 +311,8 @@ class ChunkStore:
         """Open (or with ``create`` make) the collection; ``expected`` is the build signature to check."""
         if create and self._client is None:
             self._client = _client(self.settings, create_database=True)
+            self._closer.detach()
+            self._closer = weakref.finalize(self, _close_client, self._client)
         found = self._lookup()
         if found is not None:
             self._col = found

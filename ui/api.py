@@ -6,8 +6,10 @@ questions run at once, see ``Settings.concurrency_limit``) and its login (``--au
 >>> from gradio_client import Client  # doctest: +SKIP
 >>> Client("http://127.0.0.1:7860/").predict("Who moderated the discussion?", api_name="/ask")["answer"]  # doctest: +SKIP
 
-or over plain HTTP: ``POST /gradio_api/call/ask`` with ``{"data": ["question", 5]}`` returns an ``event_id``;
-``GET /gradio_api/call/ask/<event_id>`` streams the result as server-sent events.
+or over plain HTTP: ``POST /gradio_api/call/ask`` with ``{"data": ["question", 5]}`` (or ``{"data": ["question"]}``:
+the request guard, :mod:`ui.http_guard`, fills in the optional ``top_k``) returns an ``event_id``;
+``GET /gradio_api/call/ask/<event_id>`` streams the result as server-sent events. Questions are logged only at
+``-v``, as one escaped line cut to ``Settings.log_question_chars`` characters.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import gradio as gr
 
 from assistant.chain import Assistant
 from assistant.errors import UserError
-from ui.redaction import short
+from ui.log_guard import loggable
 
 __all__ = ["AskApi", "TOP_K_RANGE"]
 
@@ -51,7 +53,7 @@ class AskApi:
                            print_exception=False)
         limit = self.assistant.settings.log_question_chars
         if limit:
-            log.info("api ask (%d chars): %s", len(question), short(question, limit))
+            log.info("api ask (%d chars): %s", len(question), loggable(question, limit))
         try:
             answer = self.assistant.ask(question, top_k=top_k)
         except UserError as exc:

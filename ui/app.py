@@ -17,6 +17,7 @@ from typing import Any
 
 import gradio as gr
 from pydantic import SecretStr
+from starlette.middleware import Middleware
 
 from assistant.chain import Assistant
 from assistant.errors import BadInput
@@ -24,11 +25,13 @@ from assistant.settings import Settings
 from ui.api import AskApi
 from ui.chat import LANGUAGES, ChatHandlers
 from ui.eval_tab import evaluation_tab
+from ui.http_guard import UPLOAD_BATCH_FILES, RequestGuard
 from ui.library_tab import library_tab
+from ui.log_guard import guard_output
 from ui.redaction import install_redaction, secrets_of
 from ui.render import EMPTY_SOURCES
 
-__all__ = ["build_app", "launch_app", "serve", "launch_options", "CSS_PATH", "ANSWER_CONCURRENCY_ID"]
+__all__ = ["build_app", "launch_app", "serve", "launch_options", "request_guard", "CSS_PATH", "ANSWER_CONCURRENCY_ID"]
 
 log = logging.getLogger(__name__)
 CACHE_CLEANUP = (1800, 3600)  # every 30 min, delete cached files older than 1 h
@@ -143,6 +146,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def request_guard(settings: Settings) -> Middleware:
+    """The middleware that checks every request before Gradio reads it (size, login, throttling, API calls):
+    bodies up to ``max_request_mb``, uploads up to :data:`UPLOAD_BATCH_FILES` files of ``upload_max_mb``."""
+    mb = 1024 * 1024
+    return Middleware(RequestGuard, max_body=settings.max_request_mb * mb,
+                      upload_max_body=(settings.upload_max_mb * UPLOAD_BATCH_FILES + 1) * mb)
+
+
 def launch_options(settings: Settings) -> dict[str, Any]:
     """The keyword arguments :func:`launch_app` gives ``Blocks.launch`` (before any overrides)."""
     return {
@@ -150,7 +161,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "auth_message": "Log in with the user name and password the server was started with (--auth).",
         "max_file_size": settings.upload_max_mb * 1024 * 1024, "css_paths": [CSS_PATH], "show_error": False,
         "footer_links": ["gradio"], "quiet": False, "allowed_paths": [], "blocked_paths": _private_dirs(settings),
-        "enable_monitoring": False,
+        "enable_monitoring": False, "app_kwargs": {"middleware": [request_guard(settings)]},
     }
 
 
@@ -166,7 +177,12 @@ def launch_app(app: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
 
 
 def serve(settings: Settings) -> None:
-    """Build the assistant over the settings' index and serve the UI and the ``/ask`` API until interrupted."""
+    """Build the assistant over the settings' index and serve the UI and the ``/ask`` API until interrupted.
+
+    Everything the process prints or logs goes through :func:`guard_output` (lines cut, control characters
+    escaped), so what a client sends cannot flood or forge the log.
+    """
+    guard_output()
     install_redaction(secrets_of(settings))
     login = _auth(settings.auth)
     if not _is_loopback(settings.host) and login is None:

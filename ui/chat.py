@@ -15,6 +15,7 @@ from assistant.chain import Assistant
 from assistant.errors import UserError
 from assistant.models import Answer, Turn
 from ui import exports, render
+from ui.log_guard import loggable
 from ui.redaction import redact, secrets_of, short
 
 __all__ = ["ChatHandlers"]
@@ -53,7 +54,7 @@ class ChatHandlers:
             return
         limit = self.assistant.settings.log_question_chars
         if limit:
-            log.info("chat ask (%d chars, turn %d): %s", len(question), len(answers) + 1, short(question, limit))
+            log.info("chat ask (%d chars, turn %d): %s", len(question), len(answers) + 1, loggable(question, limit))
         history = [Turn(question=a.question, answer=a.answer) for a in answers]
         messages += [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
         yield messages, "", render.pending_sources_html([]), gr.skip(), gr.skip(), answers, "Searching the articles…"

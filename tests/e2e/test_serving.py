@@ -264,3 +264,61 @@ def test_log_holds_no_password_and_only_short_questions(server, client):
     assert long_question not in log and "kata149" not in log  # … but cut short
     assert PASSWORD not in log and PASSWORD.split(":")[1] not in log
     assert NEW_TEXT.splitlines()[4] not in log  # no article text
+
+
+def test_cancel_and_reset_need_the_login(server):
+    url = server[0]
+    cancel = {"session_hash": "s1", "fn_index": 0, "event_id": "e1"}
+    assert httpx.post(url + "gradio_api/cancel", json=cancel, timeout=30).status_code == 401
+    assert httpx.post(url + "gradio_api/reset", json={"event_id": "e1"}, timeout=30).status_code == 401
+    with httpx.Client(base_url=url, timeout=30) as http:
+        assert http.post("login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        assert http.post("gradio_api/cancel", json=cancel).status_code == 200
+        assert http.post("gradio_api/reset", json={"event_id": "e1"}).status_code == 200
+        # a queue call naming no function of the app: a 4xx with the reason, not a 500
+        got = http.post("gradio_api/queue/join", json={"data": [], "fn_index": -1, "session_hash": "s1"})
+        assert got.status_code == 422 and "fn_index -1" in got.text, got.text
+
+
+def test_raw_question_is_logged_cut_and_escaped(server):
+    """A plain-HTTP call without ``top_k`` (optional) holding control characters and 150,000 characters: a clear
+    error for the caller; one log line (at -v) with the question escaped and cut to 80 characters."""
+    url, _, log_path = server
+    size_before = log_path.stat().st_size
+    question = "Siapa\x00 Tokayev?\x1b[31m zzkontrol " + "kata " * 30_000
+    with httpx.Client(base_url=url, timeout=120) as http:
+        assert http.post("login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        for data, expected in (([question], "event: error"), (["Siapa Tokayev?"], "event: complete")):
+            posted = http.post("gradio_api/call/ask", json={"data": data})
+            assert posted.status_code == 200, posted.text[:300]
+            events = http.get("gradio_api/call/ask/" + posted.json()["event_id"]).text
+            assert expected in events and '"error": null' not in events, events[:300]
+            if expected == "event: error":
+                assert "150,0" in events, events[:300]  # the reason: too long
+    time.sleep(1)
+    log = log_path.read_bytes()[size_before:]
+    assert b"\x00" not in log and b"\x1b" not in log
+    lines = log.decode("utf-8").splitlines()
+    asked = [line for line in lines if "zzkontrol" in line]
+    assert len(asked) == 1 and asked[0].startswith("INFO api ask (1500"), asked
+    logged = asked[0].split("): ", 1)[1]
+    assert len(logged) <= 80 and logged.startswith("Siapa\\x00 Tokayev?\\x1b[31m zzkontrol kata"), logged
+    assert all(len(line) <= 500 for line in lines), max(lines, key=len)[:300]
+    assert "Traceback" not in log.decode("utf-8") and len(log) < 5000
+
+
+def test_repeated_wrong_logins_are_slowed_down(server):
+    """30 wrong passwords in a row: after 5, each try waits a doubling delay (429 + Retry-After) — then the right
+    password works again. (Runs last: the module's other logins come from the same address.)"""
+    url = server[0]
+    with httpx.Client(base_url=url, timeout=30) as http:
+        answers = [http.post("login", data={"username": USER, "password": "wrong-guess"}) for _ in range(30)]
+        codes = [r.status_code for r in answers]
+        assert codes[:5] == [400] * 5 and codes.count(400) <= 8 and codes.count(429) >= 22, codes
+        assert set(codes) <= {400, 429}
+        slowed = [r for r in answers if r.status_code == 429]
+        assert all("too many failed logins" in r.json()["detail"] and int(r.headers["retry-after"]) >= 1
+                   for r in slowed)
+        time.sleep(int(slowed[-1].headers["retry-after"]) + 0.5)
+        assert http.post("login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        assert http.post("login", data={"username": USER, "password": "wrong-guess"}).status_code == 400  # reset

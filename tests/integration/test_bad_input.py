@@ -5,6 +5,7 @@ reason and the build goes on; the index that answered before still answers after
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -251,3 +252,70 @@ def test_cli_turns_bad_input_into_one_line_and_exit_1(messy, tmp_path):
         assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr, (shown, out.stderr)
     assert {p: p.stat().st_mtime_ns for p in index_dir.rglob("*") if p.is_file()} == state_file_times
     assert open_index(messy["settings"].index_config()).state.files.keys() == messy["reader"].state.files.keys()
+
+
+# -- a file indexed before that cannot be read now, a file deleted while the build runs ------------------------------
+
+
+def _without_root_powers(argv: list[str]) -> list[str]:
+    """``argv`` run so that file permissions apply: as root, without the capabilities that bypass them."""
+    if os.geteuid() != 0:
+        return argv
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.fail("running as root: setpriv (util-linux) is needed to make a file unreadable")
+    drop = "-dac_override,-dac_read_search"
+    return [setpriv, f"--inh-caps={drop}", f"--bounding-set={drop}", "--", *argv]
+
+
+def test_article_unreadable_now_keeps_its_previous_passages(tmp_path):
+    from tests.conftest import SAMPLE
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for f in sorted(SAMPLE.iterdir())[:2]:
+        shutil.copy(f, articles / f.name)
+    settings = _settings(articles, tmp_path / "idx")
+    build_index(articles, settings.index_config())
+    before = open_index(settings.index_config()).state.files
+    locked = sorted(articles.iterdir())[0]
+    locked.chmod(0)
+    try:
+        argv = [sys.executable, "-m", "assistant", "index", str(articles)]
+        env = {**os.environ, "ASSISTANT_INDEX_DIR": str(settings.index_dir),
+               "ASSISTANT_MODEL_CACHE_DIR": str(MODEL_CACHE), "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
+               "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+        out = subprocess.run(_without_root_powers(argv), cwd=tmp_path, env=env, capture_output=True, text=True,
+                             timeout=300)
+    finally:
+        locked.chmod(0o644)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"warning: kept the previous passages of {locked}: cannot read (Permission denied)" in out.stderr, \
+        out.stderr[-2000:]
+    reader = open_index(settings.index_config())
+    assert reader.generation > 0 and reader.state.files.keys() == before.keys()
+    kept = reader.state.files[locked.name]
+    assert kept.chunk_ids == before[locked.name].chunk_ids and kept.chunk_ids
+    first = reader.passage(kept.chunk_ids[0])
+    hits = reader.dense(reader.embedder.embed_query(first.text), 5)
+    assert kept.chunk_ids[0] in [h.id for h in hits]
+
+
+def test_article_deleted_during_the_build_is_reported_as_gone(tmp_path, monkeypatch):
+    import index.builder
+    from tests.conftest import SAMPLE
+
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    for f in sorted(SAMPLE.iterdir())[:2]:
+        shutil.copy(f, articles / f.name)
+    settings = _settings(articles, tmp_path / "idx")
+    build_index(articles, settings.index_config())
+    gone = sorted(articles.iterdir())[1]
+    listed = index.builder.discover(articles)  # the folder as the build lists it, before the file goes
+    gone.unlink()
+    monkeypatch.setattr(index.builder, "discover", lambda root: listed)
+    summary = build_index(articles, settings.index_config())
+    assert summary.removed == 1 and summary.skipped == 0, summary
+    assert summary.warnings == [f"{gone} no longer exists (deleted during the build): its passages are removed"]
+    assert gone.name not in open_index(settings.index_config()).state.files

@@ -1,0 +1,323 @@
+"""An ASGI middleware in front of the served Gradio app: every request is checked before Gradio reads it.
+
+* **Size**: a body over the limit is answered ``413`` with one clear line, by its ``Content-Length`` before a byte of
+  it is read, or (a chunked body) as soon as the bytes counted pass the limit. Gradio's upload route takes a batch of
+  up to :data:`UPLOAD_BATCH_FILES` files of ``--upload-max-mb`` each (Gradio streams those to disk and checks each
+  file's size); every other route takes ``--max-request-mb``.
+* **Login**: with a login configured, Gradio's ``cancel`` and ``reset`` routes (which Gradio leaves open) need it too.
+* **Login throttling**: after :data:`FREE_LOGIN_FAILURES` wrong logins from one client address, each further try has
+  to wait a delay that doubles with every failure (up to :data:`MAX_LOGIN_DELAY_S`): ``429`` with ``Retry-After``
+  until then; one login at a time per address; a right login clears the count.
+* **API calls**: a call naming a ``fn_index`` the app does not have is ``422`` (Gradio answers 500); a call with
+  fewer values than the endpoint takes gets the defaults of the missing optional parameters of a ``gr.api`` function
+  (the ``/ask`` API's ``top_k``), or ``422`` when they are not optional, so Gradio never prints the request's values
+  in a traceback.
+
+Add it with ``Middleware(RequestGuard, max_body=…, upload_max_body=…)`` (:func:`ui.app.launch_options` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = ["RequestGuard", "UPLOAD_BATCH_FILES", "FREE_LOGIN_FAILURES", "MAX_LOGIN_DELAY_S"]
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+UPLOAD_BATCH_FILES = 10  # files of the upload limit one upload request may carry (the Library's multi-file picker)
+FREE_LOGIN_FAILURES = 5  # wrong logins per client address before the delays start
+MAX_LOGIN_DELAY_S = 60.0
+_MAX_CLIENTS = 10_000  # throttling entries kept (the oldest idle ones go first)
+_UPLOAD_ROUTES = {"/gradio_api/upload", "/gradio_api/upload/"}
+_LOGIN_ONLY = {"/gradio_api/cancel", "/gradio_api/cancel/", "/gradio_api/reset", "/gradio_api/reset/"}
+_LOGIN_ROUTES = {"/login", "/login/"}
+_CALL = re.compile(r"^/gradio_api/(?:queue/join|(?:call/v2|call|run|api)/(?P<name>[^/]+))/?$")
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB"
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers = status, detail, headers or {}
+
+
+async def _reply(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+           (b"connection", b"close")]
+    raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or []:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+class _Client:
+    """Login throttling state of one client address."""
+
+    __slots__ = ("failures", "not_before", "lock", "seen")
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.not_before = 0.0
+        self.lock = asyncio.Lock()
+        self.seen = time.monotonic()
+
+
+class RequestGuard:
+    """The middleware (see the module's doc); add it with ``Middleware(RequestGuard, max_body=…, upload_max_body=…)``."""
+
+    def __init__(self, app: Any, max_body: int, upload_max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.upload_max_body = max(upload_max_body, max_body)
+        self._clients: dict[str, _Client] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        root = scope.get("root_path") or ""
+        if root and path.startswith(root):
+            path = path[len(root):] or "/"
+        limit = self.upload_max_body if path in _UPLOAD_ROUTES else self.max_body
+        try:
+            self._check_length(scope, limit)
+            if path in _LOGIN_ONLY:
+                self._check_login(scope)
+            if scope["method"] == "POST" and path in _LOGIN_ROUTES:
+                await self._login(scope, receive, send, limit)
+                return
+            call = _CALL.match(path) if scope["method"] == "POST" else None
+            if call is not None:
+                body = await self._read(receive, limit)
+                body = self._checked_call(scope, call.group("name"), body)
+                await self.app(_with_length(scope, len(body)), _replay(body, receive), send)
+                return
+        except _Refused as why:
+            await _reply(send, why.status, why.detail, why.headers)
+            return
+        await self._counted(scope, receive, send, limit)
+
+    # -- size -------------------------------------------------------------------------------------------------
+    def _too_large(self, size: int | str, limit: int) -> _Refused:
+        which = (f"--upload-max-mb × {UPLOAD_BATCH_FILES} files" if limit > self.max_body
+                 else "--max-request-mb, ASSISTANT_MAX_REQUEST_MB")
+        log.warning("refused a request body of %s bytes (limit %s)", size, _mb(limit))
+        return _Refused(413, f"request body too large ({size} bytes): this server reads at most {_mb(limit)} per "
+                             f"request ({which})")
+
+    def _check_length(self, scope: Scope, limit: int) -> None:
+        raw = _header(scope, b"content-length")
+        if raw is None:
+            return
+        try:
+            length = int(raw.strip())
+        except ValueError:
+            raise _Refused(400, "bad Content-Length header") from None
+        if length > limit:
+            raise self._too_large(length, limit)
+
+    async def _read(self, receive: Receive, limit: int) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Refused(400, "the client disconnected while sending the request")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large(f"more than {size}", limit)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Pass the request on, counting its body: past ``limit`` the client gets 413 and the app a disconnect."""
+        state = {"size": 0, "started": False, "refused": False}
+
+        async def counting_receive() -> dict[str, Any]:
+            if state["refused"]:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                state["size"] += len(message.get("body", b""))
+                if state["size"] > limit:
+                    state["refused"] = True
+                    if not state["started"]:
+                        why = self._too_large(f"more than {state['size']}", limit)
+                        state["started"] = True
+                        await _reply(send, why.status, why.detail)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: dict[str, Any]) -> None:
+            if state["refused"]:
+                return  # the 413 went out already
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not state["refused"]:
+                raise
+            # the app failed on the body it never got whole: the client has its 413 already
+
+    # -- login ------------------------------------------------------------------------------------------------
+    @staticmethod
+    def _check_login(scope: Scope) -> None:
+        gradio = scope.get("app")
+        if gradio is None or (getattr(gradio, "auth", None) is None and getattr(gradio, "auth_dependency", None)
+                              is None):
+            return
+        if getattr(gradio, "auth_dependency", None) is not None:
+            return  # a custom login scheme: Gradio's own check applies (none here: `serve` uses a password)
+        from starlette.requests import Request
+
+        cookies = Request(scope).cookies
+        cookie_id = getattr(gradio, "cookie_id", "")
+        token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+        if not token or token not in getattr(gradio, "tokens", {}):
+            raise _Refused(401, "Not authenticated: log in first")
+
+    def _client(self, scope: Scope) -> _Client:
+        address = (scope.get("client") or ("unknown", 0))[0]
+        entry = self._clients.get(address)
+        if entry is None:
+            if len(self._clients) >= _MAX_CLIENTS:
+                now = time.monotonic()
+                idle = [k for k, v in self._clients.items() if v.not_before < now and not v.lock.locked()]
+                for k in sorted(idle, key=lambda k: self._clients[k].seen)[: max(1, len(idle) // 2)]:
+                    del self._clients[k]
+            entry = self._clients[address] = _Client()
+        entry.seen = time.monotonic()
+        return entry
+
+    async def _login(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        client = self._client(scope)
+        if client.lock.locked() and client.failures >= FREE_LOGIN_FAILURES:
+            raise self._slow_down(client)  # no parallel guessing once the delays started
+        async with client.lock:  # one login at a time per address
+            if client.not_before > time.monotonic():
+                raise self._slow_down(client)
+            status: dict[str, int] = {}
+
+            async def watching_send(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    status["code"] = int(message["status"])
+                await send(message)
+
+            await self._counted(scope, receive, watching_send, limit)
+            code = status.get("code", 0)
+            if 200 <= code < 400:
+                client.failures, client.not_before = 0, 0.0
+            elif code in (400, 401, 403):
+                client.failures += 1
+                over = client.failures - FREE_LOGIN_FAILURES
+                if over > 0:
+                    delay = min(MAX_LOGIN_DELAY_S, 2.0 ** (over - 1))
+                    client.not_before = time.monotonic() + delay
+                    log.warning("%d failed logins in a row from %s: next try allowed in %g s", client.failures,
+                                (scope.get("client") or ("unknown",))[0], delay)
+
+    @staticmethod
+    def _slow_down(client: _Client) -> _Refused:
+        seconds = max(1, int(client.not_before - time.monotonic() + 0.999))
+        return _Refused(429, f"too many failed logins from this address: try again in {seconds} s",
+                        {"retry-after": str(seconds)})
+
+    # -- API calls --------------------------------------------------------------------------------------------
+    @staticmethod
+    def _checked_call(scope: Scope, api_name: str | None, body: bytes) -> bytes:
+        """The call's body, with the defaults of missing optional ``gr.api`` arguments added; refuses bad calls."""
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return body  # Gradio answers a body that is not JSON itself (422)
+        gradio = scope.get("app")
+        if not isinstance(payload, dict) or gradio is None or getattr(gradio, "blocks", None) is None:
+            return body
+        fns = gradio.get_blocks().fns  # this app has no gr.render: every session has the same functions
+        fn_index = payload.get("fn_index")
+        if fn_index is not None:
+            if isinstance(fn_index, bool) or not isinstance(fn_index, int) or fn_index not in fns:
+                raise _Refused(422, f"this app has no function with fn_index {str(fn_index)[:20]}")
+            fn = fns[fn_index]
+        elif api_name is not None:
+            fn = next((f for f in fns.values() if f.api_name == api_name), None)
+            if fn is None:
+                return body  # Gradio answers an unknown API name itself
+        else:
+            return body
+        data = payload.get("data")
+        if not isinstance(data, list) or len(data) >= len(fn.inputs):
+            return body
+        missing = _optional_defaults(fn, len(data))
+        name = fn.api_name or fn.name or "this function"
+        if missing is None:
+            raise _Refused(422, f"{name} takes {len(fn.inputs)} input values, got {len(data)}")
+        payload["data"] = data + missing
+        return json.dumps(payload).encode()
+
+
+def _optional_defaults(fn: Any, given: int) -> list[Any] | None:
+    """Defaults of the inputs after the first ``given`` of a ``gr.api`` function, or ``None`` if one has none."""
+    if not fn.inputs or any(type(b).__name__ != "Api" for b in fn.inputs) or fn.fn is None:
+        return None
+    try:
+        params = [p for p in inspect.signature(fn.fn).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return None
+    wanted = params[given:len(fn.inputs)]
+    if len(wanted) != len(fn.inputs) - given or any(p.default is p.empty for p in wanted):
+        return None
+    defaults = [p.default for p in wanted]
+    try:
+        json.dumps(defaults)
+    except (TypeError, ValueError):
+        return None
+    return defaults
+
+
+def _with_length(scope: Scope, length: int) -> Scope:
+    headers = [(k, v) for k, v in scope.get("headers") or [] if k.lower() not in (b"content-length",
+                                                                                 b"transfer-encoding")]
+    headers.append((b"content-length", str(length).encode()))
+    return {**scope, "headers": headers}
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: wait for the disconnect, as the server's own receive does
+
+    return replay
