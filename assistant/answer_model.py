@@ -3,6 +3,7 @@
 * **Sentence scorer**: a logistic regression over :data:`assistant.sentence_features.SENTENCE_FEATURES`, fitted by
   ``benchmarks/fit_answers.py`` on FacQA-train's *fit* part (the sentence holding the answer span against the other
   sentences of the retrieved passages).
+* Questions in another language than the passages use a second pair fitted without the word-match features.
 * **Refusal**: a second logistic regression over :data:`QUESTION_FEATURES` (what the best sentences look like) gives
   the probability that the answer about to be given is right; it was fitted on answerable questions and the same
   questions with their passage removed from the pool (unanswerable by construction). The answerer refuses below
@@ -28,34 +29,36 @@ import numpy as np
 from assistant.fusion import FITTED_DIR
 from assistant.sentence_features import SENTENCE_FEATURES
 
-__all__ = ["AnswerModel", "QUESTION_FEATURES", "DENSE_FEATURES", "question_features", "load_answer_model",
-           "answer_model_path"]
+__all__ = ["AnswerModel", "Scorer", "QUESTION_FEATURES", "DENSE_FEATURES", "WORD_FEATURES", "question_features",
+           "load_answer_model", "answer_model_path"]
 
-FORMAT = 1
+FORMAT = 2
 LEXICAL = FITTED_DIR / "answer-lexical.json"  # the fallback for any embedder (fitted with the default chunking)
 QUESTION_FEATURES = ("best_logit", "margin", "best_dense", "best_coverage", "best_names", "best_type",
                      "top_passage_gap")
 DENSE_FEATURES = ("dense", "dense_gap", "best_dense")
+# Words cannot match across languages: questions in another language than the passages are scored by models fitted
+# without the word-match features (names and numbers, written the same in both, are kept).
+WORD_FEATURES = ("coverage", "context", "best_coverage")
 
 
 @dataclass
-class AnswerModel:
+class Scorer:
+    """One fitted pair: the sentence scorer and the refusal model, with the features they were fitted without."""
+
     sentence_weights: list[float]
     sentence_bias: float
     refusal_weights: list[float]
     refusal_bias: float
     answer_at: float  # refuse when P(right answer) is below this
-    lexical: bool = False  # fitted without the embedding features
-    meta: dict[str, Any] = field(default_factory=dict)
-    note: str = ""
+    without: tuple[str, ...] = ()  # features zeroed when fitted (and when used)
+    figures: dict[str, Any] = field(default_factory=dict)
 
     def _mask(self, x: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
-        if not self.lexical:
+        if not self.without:
             return x
         x = x.copy()
-        for i, f in enumerate(names):
-            if f in DENSE_FEATURES:
-                x[..., i] = 0.0
+        x[..., [i for i, f in enumerate(names) if f in self.without]] = 0.0
         return x
 
     def sentence_logits(self, x: np.ndarray) -> np.ndarray:
@@ -66,11 +69,30 @@ class AnswerModel:
         return 1.0 / (1.0 + math.exp(-z))
 
     def to_json(self) -> dict[str, Any]:
+        return {"sentence_weights": self.sentence_weights, "sentence_bias": self.sentence_bias,
+                "refusal_weights": self.refusal_weights, "refusal_bias": self.refusal_bias,
+                "answer_at": self.answer_at, "without": list(self.without), "figures": self.figures}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Scorer:
+        return cls(raw["sentence_weights"], raw["sentence_bias"], raw["refusal_weights"], raw["refusal_bias"],
+                   raw["answer_at"], tuple(raw.get("without", ())), raw.get("figures", {}))
+
+
+@dataclass
+class AnswerModel:
+    same: Scorer  # question and passages in one language
+    cross: Scorer  # question in another language than the passages
+    meta: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    def scorer(self, cross_language: bool) -> Scorer:
+        return self.cross if cross_language else self.same
+
+    def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "sentence_features": list(SENTENCE_FEATURES),
-                "question_features": list(QUESTION_FEATURES), "sentence_weights": self.sentence_weights,
-                "sentence_bias": self.sentence_bias, "refusal_weights": self.refusal_weights,
-                "refusal_bias": self.refusal_bias, "answer_at": self.answer_at, "lexical": self.lexical,
-                "meta": self.meta}
+                "question_features": list(QUESTION_FEATURES), "same": self.same.to_json(),
+                "cross": self.cross.to_json(), "meta": self.meta}
 
 
 def question_features(x: np.ndarray, logits: np.ndarray, passage_scores: list[float]) -> np.ndarray:
@@ -97,8 +119,7 @@ def _read(path: Path) -> AnswerModel | None:
     if (raw.get("format") != FORMAT or raw.get("sentence_features") != list(SENTENCE_FEATURES)
             or raw.get("question_features") != list(QUESTION_FEATURES)):
         return None
-    return AnswerModel(raw["sentence_weights"], raw["sentence_bias"], raw["refusal_weights"], raw["refusal_bias"],
-                       raw["answer_at"], raw.get("lexical", False), raw.get("meta", {}))
+    return AnswerModel(Scorer.from_json(raw["same"]), Scorer.from_json(raw["cross"]), raw.get("meta", {}))
 
 
 @lru_cache(maxsize=8)

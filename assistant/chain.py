@@ -17,8 +17,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from assistant.answer_model import load_answer_model
 from assistant.backends import is_extractive, make_chat_model
-from assistant.citations import citations_from_picks, verify_generated
+from assistant.citations import citations_from_picks, load_support_model, verify_generated
 from assistant.condense import condense_rule, history_text, is_follow_up
 from assistant.errors import BackendUnavailable
 from assistant.extractive import answer_extractively
@@ -163,13 +164,17 @@ class Assistant:
         return {**inp, "result": result, "t": {**inp["t"], "retrieve": _ms(t0)}}
 
     def _extractive(self, result: RetrievalResult, language: str, reader: IndexReader) -> dict[str, Any]:
-        ex = answer_extractively(result.question, result.passages, reader, result.query_vector)
-        text = ex.answer_text() if not ex.abstained else REFUSALS[language]
+        s = self.settings
+        model = load_answer_model(s.embedder, s.chunk_tokens, s.chunk_overlap)
+        ex = answer_extractively(result.question, result.passages, reader, result.query_vector, result.scores, model)
+        by_article = result.question.is_("compare")
+        text = ex.answer_text(result.passages, language, by_article) if not ex.abstained else REFUSALS[language]
         return {"text": text, "citations": citations_from_picks(ex.picks, result.passages), "removed": [],
-                "abstained": ex.abstained}
+                "abstained": ex.abstained, "notes": [model.note] if model.note else []}
 
     def _verify(self, raw: str, result: RetrievalResult, language: str, reader: IndexReader) -> dict[str, Any]:
-        text, cites, removed = verify_generated(raw.strip(), result.passages, reader.embedder)
+        support = load_support_model(self.settings.embedder)
+        text, cites, removed = verify_generated(raw.strip(), result.passages, reader.embedder, support)
         refused = any(r.rstrip(".").lower() in text.lower() for r in REFUSALS.values()) or not text
         if refused:
             text, cites = REFUSALS[language], []
@@ -183,7 +188,7 @@ class Assistant:
             question=inp["question"], standalone_question=inp["standalone"], answer=inp["text"],
             abstained=inp["abstained"], language=inp["language"], citations=inp["citations"],
             passages=result.ranked(), removed_markers=inp["removed"], timings_ms=timings, backend=llm,
-            trace=result.trace, notes=[n for n in (result.trace.scope.note, result.trace.fusion_note) if n],
+            trace=result.trace, notes=[n for n in (result.trace.scope.note, result.trace.fusion_note, *inp.get("notes", [])) if n],
         )
 
     # -- public API -------------------------------------------------------------------------------------------

@@ -5,24 +5,27 @@
 2. **Refusal**: the fitted refusal model turns what the best sentences look like into the probability that this
    answer is right; below the threshold chosen on held-out data the answer is refused.
 3. More sentences where the question asks for more:
-   * comparison / each-article questions: the best sentence of every other article among the passages;
-   * list, reason and manner questions: the sentences that follow the best one in its passage, while each still
-     scores above every sentence of the other passages (a list goes on after the sentence that introduces it; the
-     reason often follows the claim);
-   * multi-part questions: the best sentence for each part (:mod:`assistant.subqueries`) by the part's own terms.
+   * when the best sentence lacks the sign the question type asks for (a cause for why, a number for how many…),
+     the best-scored sentence next to it (two either side, same passage) that carries it;
+   * comparison / each-article questions: the best sentence of every other article among the passages that
+     would be answered on its own (its probability judged within its article);
+   * list questions: the sentences after the best one (in its article, across passages) that continue its
+     enumeration ("Pertama, …", "Kedua, …", "- …", or anything after a sentence ending in a colon);
+   * multi-part questions: the best sentence for each part (:mod:`assistant.subqueries`), scored for the part alone.
 
 No constant here is set by hand on any question set: the weights and the threshold come from the fitted file.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.answer_model import AnswerModel, question_features
 from assistant.question import QuestionInfo, analyse_question
-from assistant.sentence_features import Sentence, candidate_sentences, sentence_features
+from assistant.sentence_features import SENTENCE_FEATURES, Sentence, candidate_sentences, sentence_features
 from assistant.subqueries import split_parts
 from index.reader import IndexReader, Passage
 
@@ -66,16 +69,17 @@ class ExtractiveResult:
         return text
 
 
-def _part_best(part: str, sents: list[Sentence], logits: np.ndarray, chosen: list[int]) -> int | None:
-    terms = set(analyse_question(part).terms)
-    if not terms:
-        return None
-    cover = [len(terms & s.terms) / len(terms) for s in sents]
-    top = max(cover)
-    if top == 0:
-        return None
-    best = max((i for i in range(len(sents)) if cover[i] == top), key=lambda i: logits[i])
-    return None if best in chosen else best
+# A sentence that continues an enumeration: an ordinal or a list marker at its start (ID and EN).
+_ENUMERATES = re.compile(r"^\W*(?:\d{1,2}[.)]|[-•*–]|\(?[a-h]\)|pertama|kedua|ketiga|keempat|kelima|keenam|"
+                         r"terakhir|selain itu|kemudian|lalu|juga|first|second|third|fourth|fifth|finally|also|"
+                         r"then|next|another)\b", re.I)
+
+
+def _next_in_article(sents: list[Sentence], i: int) -> int | None:
+    """The candidate sentence that follows sentence ``i`` in its article (across passages of that article)."""
+    after = [j for j in range(len(sents)) if sents[j].passage.source == sents[i].passage.source
+             and sents[j].start >= sents[i].end]
+    return min(after, key=lambda j: sents[j].start) if after else None
 
 
 def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: IndexReader, query_vector: np.ndarray,
@@ -84,32 +88,53 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
     sents = candidate_sentences(passages)
     if not sents:
         return ExtractiveResult([], True, 0.0, "no sentences retrieved")
-    x = sentence_features(info, sents, reader, query_vector, passage_scores)
-    logits = model.sentence_logits(x)
-    p_right = model.answer_probability(question_features(x, logits, passage_scores))
-    if p_right < model.answer_at:
-        return ExtractiveResult([], True, p_right, f"P(answer right) {p_right:.2f} < {model.answer_at:.2f}")
+    vectors: dict[str, np.ndarray] = {}
+    x = sentence_features(info, sents, reader, query_vector, passage_scores, vectors)
+    scorer = model.scorer(cross_language=any(p.language != info.language for p in passages))
+    logits = scorer.sentence_logits(x)
+    if info.is_("compare"):  # each article is expected to answer: judge the best one against its own article only
+        own = np.asarray([s.passage.source == sents[int(np.argmax(logits))].passage.source for s in sents])
+        p_right = scorer.answer_probability(question_features(x[own], logits[own], passage_scores))
+    else:
+        p_right = scorer.answer_probability(question_features(x, logits, passage_scores))
+    if p_right < scorer.answer_at:
+        return ExtractiveResult([], True, p_right, f"P(answer right) {p_right:.2f} < {scorer.answer_at:.2f}")
 
     order = [int(i) for i in np.argsort(-logits)]
     chosen = [order[0]]
     best = sents[order[0]]
-    if info.is_("compare"):
+    # The sign the question asks for (a cause for mengapa/why, a number for berapa…) is often in the sentence next
+    # to the claim that matches the question best: take the best-scored neighbour that carries it.
+    typed = [i for i, f in enumerate(SENTENCE_FEATURES) if f.startswith("type_")]
+    if x[order[0], typed].max() == 0:
+        near = [i for i in range(len(sents)) if sents[i].n == best.n and 0 < abs(sents[i].index - best.index) <= 2
+                and x[i, typed].max() > 0]
+        if near:
+            chosen.append(max(near, key=lambda i: logits[i]))
+    if info.is_("compare"):  # each other article's best sentence, where it would be answered on its own
         seen = {best.passage.source}
         for i in order[1:]:
-            if len(chosen) >= MAX_SENTENCES:
-                break
-            if sents[i].passage.source not in seen:
-                seen.add(sents[i].passage.source)
+            src = sents[i].passage.source
+            if len(chosen) >= MAX_SENTENCES or src in seen:
+                continue
+            seen.add(src)
+            own = np.asarray([s.passage.source == src for s in sents])
+            if scorer.answer_probability(question_features(x[own], logits[own], passage_scores)) >= scorer.answer_at:
                 chosen.append(i)
-    if info.is_("list") or info.is_("reason") or info.is_("manner"):
-        elsewhere = max((logits[i] for i in order if sents[i].n != best.n), default=-np.inf)
-        i = order[0] + 1
-        while i < len(sents) and sents[i].n == best.n and logits[i] > elsewhere and len(chosen) < MAX_SENTENCES:
+    if info.is_("list"):  # the items that follow the sentence introducing them, across its article's passages
+        i = _next_in_article(sents, order[0])
+        while (i is not None and len(chosen) < MAX_SENTENCES
+               and (_ENUMERATES.match(sents[i].text) or best.text.rstrip().endswith(":"))):
             chosen.append(i)
-            i += 1
-    for part in split_parts(info.text):
-        j = _part_best(part, sents, logits, chosen)
-        if j is not None and len(chosen) < MAX_SENTENCES:
+            i = _next_in_article(sents, i)
+    for part in split_parts(info.text, with_names=False):  # a quote for each ask, scored for the part alone
+        if len(chosen) >= MAX_SENTENCES:
+            break
+        part_info = analyse_question(part)
+        px = sentence_features(part_info, sents, reader, reader.embedder.embed_query(part), passage_scores, vectors)
+        part_logits = scorer.sentence_logits(px)
+        j = int(np.argmax(part_logits))
+        if all(sents[j].text != sents[c].text for c in chosen):
             chosen.append(j)
     chosen.sort(key=lambda i: (sents[i].n, sents[i].start))  # reading order within a passage, passages by rank
     picks = [Pick(sents[i].n, sents[i].start, sents[i].end, sents[i].text) for i in chosen]

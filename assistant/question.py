@@ -10,14 +10,14 @@ from assistant.errors import BadInput
 from index.analysis import analyze
 from index.language import detect_language
 
-__all__ = ["QuestionInfo", "analyse_question", "clean_question", "validate_question"]
+__all__ = ["QUESTION_WORDS", "QuestionInfo", "analyse_question", "clean_question", "validate_question"]
 
 # A general question-word typology (Indonesian and English), not phrasings of any particular question set.
 _TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("compare", re.compile(
         r"\b(bandingkan|membandingkan|perbandingan|perbedaan|bedanya|berbeda|masing-masing|kedua artikel|"
-        r"setiap artikel|tiap artikel|compare|comparison|differ|difference|different|each article|both articles|"
-        r"each of the articles|all the articles)\b", re.I)),
+        r"setiap artikel|tiap artikel|semua artikel|artikel-artikel|compare|comparison|differ|difference|different|"
+        r"each article|both articles|all articles|the articles|these articles)\b", re.I)),
     ("number", re.compile(r"\b(berapa(?:kah)?|jumlah|how many|how much|what number|what percentage)\b", re.I)),
     ("date", re.compile(r"\b(kapan(?:kah)?|(?:tanggal|tahun|bulan|hari) (?:berapa|apa)(?:kah)?|pada tanggal|when|"
                         r"what date|what year|which year|what day)\b", re.I)),
@@ -29,10 +29,10 @@ _TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("manner", re.compile(r"\b(bagaimana(?:kah)?|how(?! many| much))\b", re.I)),
     ("list", re.compile(r"\b(apa saja|siapa saja|mana saja|sebutkan|list|name all|what are the)\b", re.I)),
 ]
-_QUESTION_WORDS = frozenset(
+QUESTION_WORDS = frozenset(
     "berapa berapakah siapa siapakah mengapa kenapa kapan apa apakah bagaimana bagaimanakah mana manakah dimana "
     "what which who whom whose why when where how many much sebutkan saja according menurut artikel article "
-    "articles berita report".split()
+    "articles berita report banding beda masing setiap tiap compare comparison differ difference different".split()
 )
 # Invisible characters that only get in the way of matching: C0/C1 controls (not the whitespace ones), zero-width
 # spaces and joiners, bidi marks and overrides, soft hyphen, word joiners, variation selectors, BOM, tag characters,
@@ -85,12 +85,12 @@ def validate_question(text: str | None, max_chars: int) -> str:
 def analyse_question(text: str) -> QuestionInfo:
     lang = detect_language(text, default="id")
     types = tuple(kind for kind, rx in _TYPES if rx.search(text))
-    terms = tuple(t for t in analyze(text) if t not in _QUESTION_WORDS)
+    terms = tuple(t for t in analyze(text) if t not in QUESTION_WORDS)
     names = []
     for i, m in enumerate(re.finditer(r"\d+(?:[.,]\d+)*|[A-Z][\w-]+", text)):
         word = m.group()
-        if i == 0 and m.start() == 0 and word.lower() in _QUESTION_WORDS:
+        if i == 0 and m.start() == 0 and word.lower() in QUESTION_WORDS:
             continue
-        if word.lower() not in _QUESTION_WORDS:
+        if word.lower() not in QUESTION_WORDS:
             names.append(word)
     return QuestionInfo(text, lang, types, terms, tuple(names))

@@ -135,7 +135,8 @@ def find_question_scope(reader: IndexReader, question: str) -> Scope:
 
 
 def _source_ids(reader: IndexReader, sources: set[str]) -> set[str]:
-    return {c for rec in reader.files() if rec.source in sources for c in rec.chunk_ids}
+    files = reader.state.files
+    return {c for src in sources if src in files for c in files[src].chunk_ids}
 
 
 def retrieve(reader: IndexReader, settings: Settings, query: str, top_k: int | None = None,

@@ -68,14 +68,16 @@ class Sentence:
 
 
 def candidate_sentences(passages: list[Passage]) -> list[Sentence]:
-    """Every sentence of ``passages`` (15+ characters), except those addressing an AI."""
+    """Every sentence of ``passages`` (15+ characters), except those addressing an AI and the article's headline
+    (it restates the topic; it never answers)."""
     out: list[Sentence] = []
     for n, p in enumerate(passages, start=1):
         withheld = instruction_spans(p.text)
+        headline = " ".join((p.title or "").split()).casefold()
         mine = []
         for s in split_sentences(p.text):
             text = p.text[s.start : s.end]
-            if len(text) < 15 or inside(withheld, s.start, s.end):
+            if len(text) < 15 or inside(withheld, s.start, s.end) or " ".join(text.split()).casefold() == headline:
                 continue
             mine.append(Sentence(n, p, p.start + s.start, p.start + s.end, text, set(analyze(text)), 0, 0))
         for i, s in enumerate(mine):
@@ -94,8 +96,9 @@ def _coverage(weights: dict[str, float], terms: set[str]) -> float:
 
 
 def sentence_features(info: QuestionInfo, sents: list[Sentence], reader: IndexReader, query_vector: np.ndarray,
-                      passage_scores: list[float]) -> np.ndarray:
-    """One row of :data:`SENTENCE_FEATURES` per sentence."""
+                      passage_scores: list[float], vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """One row of :data:`SENTENCE_FEATURES` per sentence; ``vectors`` (sentence text → vector) saves re-embedding
+    sentences already embedded for this question (it is filled in)."""
     if not sents:
         return np.zeros((0, len(SENTENCE_FEATURES)))
     weights = {t: reader.bm25.idf(t) for t in set(info.terms)}
@@ -109,7 +112,11 @@ def sentence_features(info: QuestionInfo, sents: list[Sentence], reader: IndexRe
                 terms |= sents[j].terms
         ctx.append(_coverage(weights, terms))
     order = sorted(range(len(sents)), key=lambda i: (-cov[i], sents[i].n, sents[i].index))[:DENSE_POOL]
-    vecs = reader.embedder.embed_documents([sents[i].text for i in order])
+    known = {} if vectors is None else vectors
+    missing = list(dict.fromkeys(sents[i].text for i in order if sents[i].text not in known))
+    if missing:
+        known.update(zip(missing, reader.embedder.embed_documents(missing), strict=True))
+    vecs = np.stack([known[sents[i].text] for i in order]) if order else np.zeros((0, len(query_vector)))
     dense = np.full(len(sents), float(np.min(vecs @ query_vector)) if len(order) else 0.0)
     dense[order] = vecs @ query_vector
     top = float(dense.max())

@@ -27,11 +27,12 @@ _JOIN = re.compile(
 _NAME = re.compile(r"\d+(?:[.,]\d+)*|\b[A-Z][\w-]+")
 
 
-def split_parts(question: str) -> list[str]:
-    """The asks a question joins (each with the question's names it lacks), or ``[]`` for a single ask."""
+def split_parts(question: str, with_names: bool = True) -> list[str]:
+    """The asks a question joins (each with the question's names it lacks, unless ``with_names`` is false), or
+    ``[]`` for a single ask."""
     parts = [p.strip(" ,?.!") for p in _JOIN.split(question) if p.strip(" ,?.!")]
-    if len(parts) < 2:
-        return []
+    if len(parts) < 2 or not with_names:
+        return parts if len(parts) >= 2 else []
     names: list[str] = []
     for i, p in enumerate(parts):
         for m in _NAME.finditer(p):

@@ -13,8 +13,10 @@ Each question is run twice through the product's retrieval over the pool (FacQA-
    the *choose* part are still >= 90% right (refusal precision: refused runs that were unanswerable), i.e. the most
    unanswerable questions refused while keeping refusal precision >= 0.9.
 
-Writes ``assistant/fitted/answer-<embedder>-c<tokens>o<overlap>.json`` and, for other embedders, the lexical
-fallback ``assistant/fitted/answer-lexical.json`` (the same fit without the embedding features). The *report* part
+Each model is fitted twice: for questions in the passages' language, and without the word-match features for
+questions in another language (:data:`assistant.answer_model.WORD_FEATURES`). Writes
+``assistant/fitted/answer-<embedder>-c<tokens>o<overlap>.json`` and, for other embedders, the lexical fallback
+``assistant/fitted/answer-lexical.json`` (the same fits without the embedding features). The *report* part
 is never read here (``benchmarks/report_answers.py``).
 """
 
@@ -28,13 +30,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from fit_retrieval import _git_commit  # noqa: E402
-from retrieval_data import ROOT, gold, open_pool, part, settings_for, write_json  # noqa: E402
+from retrieval_data import (  # noqa: E402
+    ROOT,
+    add_index_options,
+    gold,
+    open_pool,
+    part,
+    settings_from,
+    write_json,
+)
 
 from assistant.answer_model import (  # noqa: E402
     DENSE_FEATURES,
     LEXICAL,
     QUESTION_FEATURES,
+    WORD_FEATURES,
     AnswerModel,
+    Scorer,
     answer_model_path,
     question_features,
 )
@@ -87,35 +99,57 @@ def runs(reader, settings, items, all_sources: set[str]) -> list[dict]:
     return out
 
 
-def _mask(x: np.ndarray, names: tuple[str, ...], lexical: bool) -> np.ndarray:
-    if not lexical:
+def cached_runs(reader, settings, name: str, all_sources: set[str]) -> list[dict]:
+    """:func:`runs` for one split part, cached beside the pool index (keyed by its state, the analyser, the fitted
+    fusion and the feature list)."""
+    import hashlib
+    import pickle
+
+    from assistant.fusion import fitted_path
+    from assistant.question import QUESTION_WORDS
+    from index.analysis import ANALYZER_VERSION
+
+    fusion = fitted_path(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
+    key = hashlib.sha1(repr((reader.state.folder.name, ANALYZER_VERSION, SENTENCE_FEATURES, settings.top_k,
+                             sorted(QUESTION_WORDS),
+                             fusion.read_bytes() if fusion.exists() else b"")).encode()).hexdigest()[:12]
+    path = reader.config.index_dir.parent / f"answer-runs-{key}-{name}.pkl"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    rows = runs(reader, settings, part(name), all_sources)
+    path.write_bytes(pickle.dumps(rows))
+    return rows
+
+
+def _mask(x: np.ndarray, names: tuple[str, ...], without: tuple[str, ...]) -> np.ndarray:
+    if not without:
         return x
     x = x.copy()
-    x[..., [i for i, f in enumerate(names) if f in DENSE_FEATURES]] = 0.0
+    x[..., [i for i, f in enumerate(names) if f in without]] = 0.0
     return x
 
 
-def fit_sentences(rows: list[dict], c: float, lexical: bool):
+def fit_sentences(rows: list[dict], c: float, without: tuple[str, ...]):
     from sklearn.linear_model import LogisticRegression
 
-    xs = [_mask(r["x"], SENTENCE_FEATURES, lexical) for r in rows if r["answerable"]]
+    xs = [_mask(r["x"], SENTENCE_FEATURES, without) for r in rows if r["answerable"]]
     ys = [r["y"] for r in rows if r["answerable"]]
     lr = LogisticRegression(C=c, max_iter=5000).fit(np.vstack(xs), np.concatenate(ys))
     return [float(w) for w in lr.coef_[0]], float(lr.intercept_[0])
 
 
-def top1(rows: list[dict], w: list[float], b: float, lexical: bool) -> float:
+def top1(rows: list[dict], w: list[float], b: float, without: tuple[str, ...]) -> float:
     """Share of answerable runs with a gold sentence retrieved whose best-scored sentence is gold."""
-    hits = [r["y"][int(np.argmax(_mask(r["x"], SENTENCE_FEATURES, lexical) @ w + b))]
+    hits = [r["y"][int(np.argmax(_mask(r["x"], SENTENCE_FEATURES, without) @ w + b))]
             for r in rows if r["answerable"] and r["y"].any()]
     return float(np.mean(hits))
 
 
-def refusal_data(rows: list[dict], w: list[float], b: float, lexical: bool) -> tuple[np.ndarray, np.ndarray]:
+def refusal_data(rows: list[dict], w: list[float], b: float, without: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     qs, ys = [], []
     for r in rows:
-        logits = _mask(r["x"], SENTENCE_FEATURES, lexical) @ w + b
-        qs.append(_mask(question_features(r["x"], logits, r["scores"]), QUESTION_FEATURES, lexical))
+        logits = _mask(r["x"], SENTENCE_FEATURES, without) @ w + b
+        qs.append(_mask(question_features(r["x"], logits, r["scores"]), QUESTION_FEATURES, without))
         ys.append(int(r["y"][int(np.argmax(logits))]))
     return np.asarray(qs), np.asarray(ys)
 
@@ -133,15 +167,15 @@ def refusal_precision(p: np.ndarray, answerable: np.ndarray, at: float) -> float
     return float(np.mean(~answerable[refused])) if refused.any() else 1.0
 
 
-def fit(fit_rows, choose_rows, lexical: bool) -> tuple[AnswerModel, dict]:
+def fit(fit_rows, choose_rows, without: tuple[str, ...]) -> Scorer:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import brier_score_loss, log_loss
 
-    sent = max(((c, *fit_sentences(fit_rows, c, lexical)) for c in C_GRID),
-               key=lambda t: top1(choose_rows, t[1], t[2], lexical))
+    sent = max(((c, *fit_sentences(fit_rows, c, without)) for c in C_GRID),
+               key=lambda t: top1(choose_rows, t[1], t[2], without))
     c_sent, w, b = sent
-    qf, yf = refusal_data(fit_rows, w, b, lexical)
-    qc, yc = refusal_data(choose_rows, w, b, lexical)
+    qf, yf = refusal_data(fit_rows, w, b, without)
+    qc, yc = refusal_data(choose_rows, w, b, without)
     models = [(c, LogisticRegression(C=c, max_iter=5000).fit(qf, yf)) for c in C_GRID]
     c_ref, ref = min(models, key=lambda m: log_loss(yc, m[1].predict_proba(qc)[:, 1], labels=[0, 1]))
     p = ref.predict_proba(qc)[:, 1]
@@ -155,7 +189,7 @@ def fit(fit_rows, choose_rows, lexical: bool) -> tuple[AnswerModel, dict]:
             bins.append({"p": f"{lo:.1f}-{lo + 0.2:.1f}", "runs": int(m.sum()), "mean_p": round(float(p[m].mean()), 3),
                          "right": round(float(yc[m].mean()), 3)})
     figures = {
-        "sentence_C": c_sent, "refusal_C": c_ref, "choose_top1": round(top1(choose_rows, w, b, lexical), 4),
+        "sentence_C": c_sent, "refusal_C": c_ref, "choose_top1": round(top1(choose_rows, w, b, without), 4),
         "choose_brier": round(float(brier_score_loss(yc, p)), 4),
         "choose_mixed_accuracy": round(mixed_accuracy(p, yc, answerable, at), 4),
         "choose_answerable_right": round(float(np.mean((p >= at)[answerable] & (yc[answerable] == 1))), 4),
@@ -163,44 +197,44 @@ def fit(fit_rows, choose_rows, lexical: bool) -> tuple[AnswerModel, dict]:
         "choose_refusal_precision": round(refusal_precision(p, answerable, at), 4),
         "calibration_choose": bins,
     }
-    model = AnswerModel(w, b, [float(v) for v in ref.coef_[0]], float(ref.intercept_[0]), float(at), lexical)
-    return model, figures
+    return Scorer(w, b, [float(v) for v in ref.coef_[0]], float(ref.intercept_[0]), float(at), without, figures)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--embedder", default="e5-small")
+    add_index_options(ap)
     args = ap.parse_args()
-    settings = settings_for(Path("unused"), embedder=args.embedder)
+    settings = settings_from(args)
     import sklearn
 
     reader = open_pool(settings)
-    pool_settings = settings_for(reader.config.index_dir, embedder=args.embedder)
+    pool_settings = settings.model_copy(update={"index_dir": reader.config.index_dir})
     all_sources = {f.source for f in reader.files()}
     reader.embedder = CachingEmbedder(reader.embedder, [it.question for p in ("fit", "choose") for it in part(p)])
-    fit_rows = runs(reader, pool_settings, part("fit"), all_sources)
-    choose_rows = runs(reader, pool_settings, part("choose"), all_sources)
-    for lexical, path in ((False, answer_model_path(args.embedder, settings.chunk_tokens, settings.chunk_overlap)),
-                          (True, LEXICAL)):
-        if lexical and args.embedder != "e5-small":
-            continue  # the lexical fallback is fitted once, with the default embedder's retrieval
-        model, figures = fit(fit_rows, choose_rows, lexical)
+    fit_rows = cached_runs(reader, pool_settings, "fit", all_sources)
+    choose_rows = cached_runs(reader, pool_settings, "choose", all_sources)
+    variants = [(answer_model_path(args.embedder, settings.chunk_tokens, settings.chunk_overlap), ())]
+    if args.embedder == "e5-small" and (settings.chunk_tokens, settings.chunk_overlap) == (160, 30):
+        variants.append((LEXICAL, DENSE_FEATURES))  # the fallback for other embedders, fitted once
+    for path, base in variants:
+        model = AnswerModel(fit(fit_rows, choose_rows, base), fit(fit_rows, choose_rows, base + WORD_FEATURES))
         model.meta = {
             "fitted_on": "data/external/facqa-train fit part (split.json) as retrieved from the pool "
                          "(FacQA-train + data/articles), each question also with its passage removed",
-            "chosen_on": "choose part", "command": "python benchmarks/fit_answers.py --embedder " + args.embedder,
+            "chosen_on": "choose part", "command": " ".join(["python benchmarks/fit_answers.py", *sys.argv[1:]]),
             "embedder": args.embedder, "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
-            "runs": {"fit": len(fit_rows), "choose": len(choose_rows)}, **figures,
+            "runs": {"fit": len(fit_rows), "choose": len(choose_rows)},
             "scikit_learn": sklearn.__version__, "git_commit": _git_commit(), "date": dt.date.today().isoformat(),
         }
         write_json(path, model.to_json())
-        print(f"{path.relative_to(ROOT)}: answer below P={model.answer_at:.2f} refused · choose part: "
-              f"top-1 sentence {figures['choose_top1']:.3f}, mixed accuracy {figures['choose_mixed_accuracy']:.3f}, "
-              f"answerable right {figures['choose_answerable_right']:.3f}, unanswerable refused "
-              f"{figures['choose_unanswerable_refused']:.3f} (precision {figures['choose_refusal_precision']:.3f}), Brier {figures['choose_brier']:.3f}")
-        for row in figures["calibration_choose"]:
-            print(f"   P {row['p']}: {row['runs']} runs, mean P {row['mean_p']:.2f}, right {row['right']:.2f}")
-
+        for name, scorer in (("same language", model.same), ("cross-language (no word-match features)", model.cross)):
+            f = scorer.figures
+            print(f"{path.relative_to(ROOT)} [{name}]: refuse below P={scorer.answer_at:.2f} · choose part: top-1 "
+                  f"sentence {f['choose_top1']:.3f}, answerable right {f['choose_answerable_right']:.3f}, "
+                  f"unanswerable refused {f['choose_unanswerable_refused']:.3f} (refusal precision "
+                  f"{f['choose_refusal_precision']:.3f}), Brier {f['choose_brier']:.3f}")
+            for row in f["calibration_choose"]:
+                print(f"   P {row['p']}: {row['runs']} runs, mean P {row['mean_p']:.2f}, right {row['right']:.2f}")
 
 if __name__ == "__main__":
     main()

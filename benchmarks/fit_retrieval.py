@@ -24,7 +24,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from retrieval_data import ROOT, gold, open_pool, part, score, settings_for, spans, write_json  # noqa: E402
+from retrieval_data import (  # noqa: E402
+    ROOT,
+    add_index_options,
+    gold,
+    open_pool,
+    part,
+    score,
+    settings_from,
+    spans,
+    write_json,
+)
 
 from assistant.fusion import FEATURES, FusionModel, Leg, candidate_features, fitted_path  # noqa: E402
 from assistant.question import analyse_question  # noqa: E402
@@ -53,11 +63,15 @@ def collect(reader, items, n_max: int) -> list[dict]:
 
 def collect_part(reader, name: str, n_max: int) -> list[dict]:
     """:func:`collect` for one split part, cached beside the pool index (keyed by its committed state)."""
+    import hashlib
     import pickle
 
+    from assistant.question import QUESTION_WORDS
     from index.analysis import ANALYZER_VERSION
 
-    path = reader.config.index_dir.parent / f"legs-{reader.state.folder.name}-a{ANALYZER_VERSION}-n{n_max}-{name}.pkl"
+    words = hashlib.sha1(" ".join(sorted(QUESTION_WORDS)).encode()).hexdigest()[:8]  # the question terms searched
+    path = (reader.config.index_dir.parent
+            / f"legs-{reader.state.folder.name}-a{ANALYZER_VERSION}-q{words}-n{n_max}-{name}.pkl")
     if path.exists():
         return pickle.loads(path.read_bytes())
     rows = collect(reader, part(name), n_max)
@@ -116,9 +130,9 @@ def _git_commit() -> str | None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--embedder", default="e5-small")
+    add_index_options(ap)
     args = ap.parse_args()
-    settings = settings_for(Path("unused"), embedder=args.embedder)
+    settings = settings_from(args)
     import sklearn
 
     reader = open_pool(settings)

@@ -22,12 +22,13 @@ from fit_retrieval import _git_commit  # noqa: E402
 from retrieval_data import (  # noqa: E402
     DEV,
     ROOT,
+    add_index_options,
     bootstrap,
     gold,
     open_pool,
     open_samples,
     part,
-    settings_for,
+    settings_from,
     write_json,
 )
 
@@ -76,9 +77,9 @@ def run(assistant: Assistant, answerable_items, unanswerable, all_sources: set[s
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--embedder", default="e5-small")
+    add_index_options(ap)
     args = ap.parse_args()
-    base = settings_for(Path("unused"), embedder=args.embedder)
+    base = settings_from(args)
     pool = open_pool(base)
     samples = open_samples(base)
     dev = load_items(DEV)
@@ -88,10 +89,10 @@ def main() -> None:
         "sets": {
             "facqa_report": {"data": "data/external/facqa-train report part; unanswerable = the same questions with "
                                      "their passage removed from the pool",
-                             **run(Assistant(settings_for(pool.config.index_dir, embedder=args.embedder), pool),
+                             **run(Assistant(base.model_copy(update={"index_dir": pool.config.index_dir}), pool),
                                    part("report"), [], {f.source for f in pool.files()})},
             "dev": {"data": "data/eval/dev.jsonl (smoke test), index = data/articles",
-                    **run(Assistant(settings_for(samples.config.index_dir, embedder=args.embedder), samples),
+                    **run(Assistant(base.model_copy(update={"index_dir": samples.config.index_dir}), samples),
                           [i for i in dev if i.answerable], [i for i in dev if not i.answerable], None)},
         },
     }

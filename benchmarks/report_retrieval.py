@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_retrieval import _git_commit  # noqa: E402
 from retrieval_data import (  # noqa: E402
     ROOT,
+    add_index_options,
     bootstrap,
     dev_items,
     gold,
@@ -27,7 +28,7 @@ from retrieval_data import (  # noqa: E402
     open_samples,
     part,
     score,
-    settings_for,
+    settings_from,
     spans,
     write_json,
 )
@@ -81,9 +82,9 @@ def run(reader, settings, items) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--embedder", default="e5-small")
+    add_index_options(ap)
     args = ap.parse_args()
-    settings = settings_for(Path("unused"), embedder=args.embedder)
+    settings = settings_from(args)
     fusion = fusion_for(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
     report = {
         "command": "python benchmarks/report_retrieval.py --embedder " + args.embedder,

@@ -62,14 +62,33 @@ def _open(articles: Path, index_dir: Path, settings: Settings) -> IndexReader:
 
 def open_pool(settings: Settings) -> IndexReader:
     """The FacQA + sample-articles pool index for ``settings.embedder`` (built or brought up to date first)."""
-    folder = CACHE / f"pool-{settings.embedder}"
+    folder = CACHE / f"pool-{settings.embedder}{_chunking(settings)}"
     _fill(folder / "articles", sorted((FACQA / "articles").glob("*.txt")) + sorted(SAMPLES.iterdir()))
     return _open(folder / "articles", folder / "index", settings)
 
 
 def open_samples(settings: Settings) -> IndexReader:
     """An index of the sample articles alone (for the dev smoke test)."""
-    return _open(SAMPLES, CACHE / f"samples-{settings.embedder}" / "index", settings)
+    return _open(SAMPLES, CACHE / f"samples-{settings.embedder}{_chunking(settings)}" / "index", settings)
+
+
+def _chunking(settings: Settings) -> str:
+    default = Settings.model_fields
+    same = (settings.chunk_tokens, settings.chunk_overlap) == (default["chunk_tokens"].default,
+                                                               default["chunk_overlap"].default)
+    return "" if same else f"-c{settings.chunk_tokens}o{settings.chunk_overlap}"
+
+
+def add_index_options(ap) -> None:
+    """The embedder and chunking options every fitting/report script takes."""
+    ap.add_argument("--embedder", default="e5-small")
+    ap.add_argument("--chunk-tokens", type=int, default=Settings.model_fields["chunk_tokens"].default)
+    ap.add_argument("--chunk-overlap", type=int, default=Settings.model_fields["chunk_overlap"].default)
+
+
+def settings_from(args) -> Settings:
+    return settings_for(Path("unused"), embedder=args.embedder, chunk_tokens=args.chunk_tokens,
+                        chunk_overlap=args.chunk_overlap)
 
 
 def part(name: str) -> list[EvalItem]:

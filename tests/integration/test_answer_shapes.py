@@ -61,7 +61,7 @@ def test_list_gathers_the_items(bot):
 
 
 def test_comparison_quotes_each_article_with_its_outlet(bot):
-    a = bot.ask("Bandingkan jumlah pedagang yang dipindahkan menurut kedua artikel.")
+    a = bot.ask("Berapa pedagang Pasar Kota Lama yang pindah ke lapangan parkir menurut masing-masing artikel?")
     assert not a.abstained
     assert "340" in a.answer and "400" in a.answer
     assert "KABARKOTA.COM:" in a.answer and "WARTAPAGI.COM:" in a.answer
@@ -74,12 +74,12 @@ def test_two_part_question_gets_a_quote_per_part(bot):
 
 
 def test_english_question_gets_english_words_around_unchanged_quotes(bot):
-    a = bot.ask("Who is the head of the new school in Sukamaju village?")
+    a = bot.ask("How much did it cost to build the new school in Sukamaju village?")
     assert not a.abstained and a.language == "en"
-    assert a.answer.startswith("The articles say (in Indonesian):") and "Ratna Dewi" in a.answer
+    assert a.answer.startswith("The articles say (in Indonesian):") and "dua miliar" in a.answer
     for c in a.citations:
         assert f"“{c.quote}”" in a.answer  # the quote itself is unchanged
-    r = bot.ask("Who won the football match in Sukamaju?")
+    r = bot.ask("Which team won the 1998 chess olympiad in Elista?")
     assert r.abstained and r.answer == REFUSALS["en"]
 
 
@@ -92,4 +92,6 @@ def test_another_embedder_falls_back_to_the_lexical_scorer_with_a_note():
     from assistant.answer_model import load_answer_model
 
     model = load_answer_model("some/other-model", 160, 30)
-    assert model.lexical and "some/other-model" in model.note and "fit_answers.py" in model.note
+    assert "dense" in model.same.without and "some/other-model" in model.note and "fit_answers.py" in model.note
+    own = load_answer_model("e5-small", 160, 30)
+    assert own.note == "" and own.same.without == () and "coverage" in own.cross.without
