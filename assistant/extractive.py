@@ -59,7 +59,7 @@ class ExtractiveResult:
         parts = []
         for p in self.picks:
             src = passages[p.n - 1]
-            label = f"{src.outlet or src.title or src.source}: " if by_article else ""
+            label = f"{src.outlet or _short(src.title) or src.source}: " if by_article else ""
             quote = f"“{p.text}”" if foreign else p.text
             parts.append(f"{label}{quote} [{p.n}]")
         text = " ".join(parts)
@@ -67,6 +67,11 @@ class ExtractiveResult:
             names = " / ".join(LANGUAGE_NAMES[language].get(f, f) for f in foreign)
             text = LEADS[language].format(languages=names) + " " + text
         return text
+
+
+def _short(title: str | None, words: int = 8) -> str | None:
+    parts = (title or "").split()
+    return None if not parts else " ".join(parts[:words]) + ("…" if len(parts) > words else "")
 
 
 # A sentence that continues an enumeration: an ordinal or a list marker at its start (ID and EN).
@@ -92,15 +97,21 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
     x = sentence_features(info, sents, reader, query_vector, passage_scores, vectors)
     scorer = model.scorer(cross_language=any(p.language != info.language for p in passages))
     logits = scorer.sentence_logits(x)
-    if info.is_("compare"):  # each article is expected to answer: judge the best one against its own article only
-        own = np.asarray([s.passage.source == sents[int(np.argmax(logits))].passage.source for s in sents])
-        p_right = scorer.answer_probability(question_features(x[own], logits[own], passage_scores))
+    if info.is_("compare"):  # each article is expected to answer: each one's best is judged within its article
+        article_p = {}
+        for src in dict.fromkeys(s.passage.source for s in sents):
+            own = np.asarray([s.passage.source == src for s in sents])
+            article_p[src] = scorer.answer_probability(question_features(x[own], logits[own], passage_scores))
+        p_right = max(article_p.values())
     else:
         p_right = scorer.answer_probability(question_features(x, logits, passage_scores))
     if p_right < scorer.answer_at:
         return ExtractiveResult([], True, p_right, f"P(answer right) {p_right:.2f} < {scorer.answer_at:.2f}")
 
     order = [int(i) for i in np.argsort(-logits)]
+    if info.is_("compare"):  # lead with the best sentence of an article that answers
+        order = [i for i in order if article_p[sents[i].passage.source] >= scorer.answer_at] + [
+            i for i in order if article_p[sents[i].passage.source] < scorer.answer_at]
     chosen = [order[0]]
     best = sents[order[0]]
     # The sign the question asks for (a cause for mengapa/why, a number for berapa…) is often in the sentence next
@@ -111,16 +122,13 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
                 and x[i, typed].max() > 0]
         if near:
             chosen.append(max(near, key=lambda i: logits[i]))
-    if info.is_("compare"):  # each other article's best sentence, where it would be answered on its own
+    if info.is_("compare"):  # each other article's best sentence, where that article would be answered on its own
         seen = {best.passage.source}
         for i in order[1:]:
             src = sents[i].passage.source
-            if len(chosen) >= MAX_SENTENCES or src in seen:
-                continue
-            seen.add(src)
-            own = np.asarray([s.passage.source == src for s in sents])
-            if scorer.answer_probability(question_features(x[own], logits[own], passage_scores)) >= scorer.answer_at:
+            if len(chosen) < MAX_SENTENCES and src not in seen and article_p[src] >= scorer.answer_at:
                 chosen.append(i)
+            seen.add(src)
     if info.is_("list"):  # the items that follow the sentence introducing them, across its article's passages
         i = _next_in_article(sents, order[0])
         while (i is not None and len(chosen) < MAX_SENTENCES
