@@ -54,6 +54,37 @@ def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
         proc.wait(timeout=timeout)
 
 
+def wait_until_listening(proc: subprocess.Popen, url: str, log_path: Path, timeout: float) -> None:
+    """Return once ``url`` answers; fail with the server's log if it exits or does not listen within ``timeout``."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
+        try:
+            httpx.get(url, timeout=5)
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not listen within {timeout} s:\n"
+                            f"{log_path.read_text(errors='replace')[-3000:]}")
+            time.sleep(1)
+
+
+def assistant_over(articles: dict[str, str], tmp_path_factory, settings, name: str):
+    """An Assistant over an index of ``articles`` (file name → text) written for the test (real embedder, Chroma)."""
+    from assistant.chain import Assistant
+    from index import build_index
+
+    folder = tmp_path_factory.mktemp(f"{name}-articles")
+    for file_name, text in articles.items():
+        (folder / file_name).write_text(text, encoding="utf-8")
+    s = settings.model_copy(update={"articles_dir": folder, "index_dir": tmp_path_factory.mktemp(f"{name}-index")})
+    build_index(folder, s.index_config())
+    return Assistant(s)
+
+
 def read_exact(path: Path) -> str:
     with open(path, encoding="utf-8", newline="") as fh:
         return fh.read()

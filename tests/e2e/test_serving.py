@@ -21,7 +21,17 @@ import httpx
 import pytest
 
 from assistant.evaluation.metrics import percentile
-from tests.conftest import DEV_SET, MODEL_CACHE, NEW_ARTICLE, NEW_TEXT, ROOT, SAMPLE, free_port, stop
+from tests.conftest import (
+    DEV_SET,
+    MODEL_CACHE,
+    NEW_ARTICLE,
+    NEW_TEXT,
+    ROOT,
+    SAMPLE,
+    free_port,
+    stop,
+    wait_until_listening,
+)
 
 pytestmark = pytest.mark.server
 
@@ -82,18 +92,7 @@ def server(tmp_path_factory):
         proc = subprocess.Popen([str(ASSISTANT), "-v", "serve", "--port", str(port)], env=env, cwd=tmp / "run",
                                 stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"the server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}")
-            try:
-                httpx.get(url, timeout=5)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the server did not listen within {START_TIMEOUT} s:\n"
-                                f"{log_path.read_text(errors='replace')[-3000:]}")
-                time.sleep(1)
+        wait_until_listening(proc, url, log_path, START_TIMEOUT)
         yield url, tmp, log_path
     finally:
         stop(proc)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.prompts import REFUSALS
+from tests.conftest import assistant_over
 
 pytestmark = pytest.mark.slow
 
@@ -37,15 +38,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def bot(tmp_path_factory, settings, embedder):
-    from assistant.chain import Assistant
-    from index import build_index
-
-    folder = tmp_path_factory.mktemp("shape-articles")
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    s = settings.model_copy(update={"articles_dir": folder, "index_dir": tmp_path_factory.mktemp("shape-index")})
-    build_index(folder, s.index_config())
-    return Assistant(s)
+    return assistant_over(ARTICLES, tmp_path_factory, settings, "shape")
 
 
 def test_why_quotes_the_cause(bot):

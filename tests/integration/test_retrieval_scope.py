@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.retrieval import retrieve
+from tests.conftest import assistant_over
 
 pytestmark = pytest.mark.slow
 
@@ -41,15 +42,7 @@ ARTICLES = {
 
 @pytest.fixture(scope="module")
 def scoped(tmp_path_factory, settings, embedder):
-    from assistant.chain import Assistant
-    from index import build_index
-
-    folder = tmp_path_factory.mktemp("scoped-articles")
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    s = settings.model_copy(update={"articles_dir": folder, "index_dir": tmp_path_factory.mktemp("scoped-index")})
-    build_index(folder, s.index_config())
-    return Assistant(s)
+    return assistant_over(ARTICLES, tmp_path_factory, settings, "scoped")
 
 
 def _sources(result) -> list[str]:
