@@ -130,11 +130,11 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
                 chosen.append(i)
             seen.add(src)
     if info.is_("list"):  # the items that follow the sentence introducing them, across its article's passages
-        i = _next_in_article(sents, order[0])
-        while (i is not None and len(chosen) < MAX_SENTENCES
-               and (_ENUMERATES.match(sents[i].text) or best.text.rstrip().endswith(":"))):
-            chosen.append(i)
-            i = _next_in_article(sents, i)
+        nxt = _next_in_article(sents, order[0])
+        while (nxt is not None and len(chosen) < MAX_SENTENCES
+               and (_ENUMERATES.match(sents[nxt].text) or best.text.rstrip().endswith(":"))):
+            chosen.append(nxt)
+            nxt = _next_in_article(sents, nxt)
     for part in split_parts(info.text, with_names=False):  # a quote for each ask, scored for the part alone
         if len(chosen) >= MAX_SENTENCES:
             break

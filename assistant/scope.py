@@ -171,11 +171,11 @@ def find_scope(question: str, docs: Sequence[Doc],
     else:
         for name, match in (("date", lambda: _by_date(ref, docs)), ("outlet", lambda: _by_outlet(ref, docs)),
                             ("title", lambda: _by_title(ref, docs))):
-            sources = match()
-            if sources is None:
+            matched = match()
+            if matched is None:
                 continue
-            if sources:
-                return Scope(ref, name, tuple(sources))
+            if matched:
+                return Scope(ref, name, tuple(matched))
             if name == "date":  # a date that no article carries: say so rather than try outlets and titles
                 break
     return Scope(ref, kind, (), f"no article matches “{ref}” (outlet, title or date): searched all articles")

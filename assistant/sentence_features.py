@@ -80,8 +80,8 @@ def candidate_sentences(passages: list[Passage]) -> list[Sentence]:
             if len(text) < 15 or inside(withheld, s.start, s.end) or " ".join(text.split()).casefold() == headline:
                 continue
             mine.append(Sentence(n, p, p.start + s.start, p.start + s.end, text, set(analyze(text)), 0, 0))
-        for i, s in enumerate(mine):
-            s.index, s.count = i, len(mine)
+        for i, sent in enumerate(mine):
+            sent.index, sent.count = i, len(mine)
         out.extend(mine)
     return out
 
