@@ -54,6 +54,17 @@ def stop(proc: subprocess.Popen, timeout: float = 30) -> None:
         proc.wait(timeout=timeout)
 
 
+def served_env(tmp: Path) -> dict[str, str]:
+    """Environment for an `assistant` subprocess over ``tmp``/articles and ``tmp``/idx (offline, no telemetry)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
+               ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1",
+               ASSISTANT_ARTICLES_DIR=str(tmp / "articles"), ASSISTANT_INDEX_DIR=str(tmp / "idx"),
+               ASSISTANT_MODEL_CACHE_DIR=str(MODEL_CACHE), ASSISTANT_FEEDBACK_PATH=str(tmp / "var" / "feedback.jsonl"),
+               ASSISTANT_UPLOAD_MAX_MB="1")
+    return env
+
+
 def wait_until_listening(proc: subprocess.Popen, url: str, log_path: Path, timeout: float) -> None:
     """Return once ``url`` answers; fail with the server's log if it exits or does not listen within ``timeout``."""
     import httpx

@@ -23,12 +23,12 @@ import pytest
 from assistant.evaluation.metrics import percentile
 from tests.conftest import (
     DEV_SET,
-    MODEL_CACHE,
     NEW_ARTICLE,
     NEW_TEXT,
     ROOT,
     SAMPLE,
     free_port,
+    served_env,
     stop,
     wait_until_listening,
 )
@@ -45,16 +45,6 @@ QUESTION_IDS = ["dev-001", "dev-002", "dev-005", "dev-006", "dev-009",
                 "dev-019", "dev-020", "dev-021", "dev-023", "dev-026"]
 NEW_QUESTION = "Berapa layang-layang raksasa yang akan diterbangkan di Festival Layang-Layang Kelapa Ungu?"
 
-
-
-def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-               ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1",
-               ASSISTANT_ARTICLES_DIR=str(tmp / "articles"), ASSISTANT_INDEX_DIR=str(tmp / "idx"),
-               ASSISTANT_MODEL_CACHE_DIR=str(MODEL_CACHE), ASSISTANT_FEEDBACK_PATH=str(tmp / "var" / "feedback.jsonl"),
-               ASSISTANT_UPLOAD_MAX_MB="1")
-    return env
 
 
 def _items() -> dict[str, dict]:
@@ -80,7 +70,7 @@ def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serving")
     shutil.copytree(SAMPLE, tmp / "articles")
     (tmp / "run").mkdir()
-    env = _env(tmp)
+    env = served_env(tmp)
     log_path = tmp / "server.log"
     with open(tmp / "index.log", "wb") as out:
         subprocess.run([str(ASSISTANT), "index", str(tmp / "articles")], env=env, cwd=tmp / "run", stdout=out,

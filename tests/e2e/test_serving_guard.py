@@ -8,7 +8,6 @@ output goes to ``server.log`` under the module's tmp folder.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import socket
@@ -22,7 +21,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import MODEL_CACHE, NEW_ARTICLE, NEW_TEXT, SAMPLE, free_port, stop, wait_until_listening
+from tests.conftest import (
+    NEW_ARTICLE,
+    NEW_TEXT,
+    SAMPLE,
+    free_port,
+    served_env,
+    stop,
+    wait_until_listening,
+)
 
 pytestmark = pytest.mark.server
 
@@ -36,23 +43,13 @@ KNOWN_QUESTION = "Siapa yang memoderasi diskusi antara Putin dan Tokayev?"
 MB = 1024 * 1024
 
 
-def _env(tmp: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False",
-               ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1",
-               ASSISTANT_ARTICLES_DIR=str(tmp / "articles"), ASSISTANT_INDEX_DIR=str(tmp / "idx"),
-               ASSISTANT_MODEL_CACHE_DIR=str(MODEL_CACHE), ASSISTANT_FEEDBACK_PATH=str(tmp / "var" / "feedback.jsonl"),
-               ASSISTANT_UPLOAD_MAX_MB="1")
-    return env
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """``assistant serve`` (no login, not verbose) on a free loopback port; yields (url, tmp, log path, pid, env)."""
     tmp = tmp_path_factory.mktemp("guarded")
     shutil.copytree(SAMPLE, tmp / "articles")
     (tmp / "run").mkdir()
-    env = _env(tmp)
+    env = served_env(tmp)
     with open(tmp / "index.log", "wb") as out:
         subprocess.run([str(ASSISTANT), "index", str(tmp / "articles")], env=env, cwd=tmp / "run", stdout=out,
                        stderr=subprocess.STDOUT, check=True, timeout=900)
