@@ -122,13 +122,14 @@ class Assistant:
 
     # -- the chain --------------------------------------------------------------------------------------------
     def chain(self, llm: str | None = None, top_k: int | None = None, filters: Filters | None = None,
-              language: str | None = None) -> Runnable:
-        """``{"question", "history"}`` → :class:`Answer`, as one LCEL runnable (``language``: see :meth:`language_for`)."""
+              language: str | None = None, rewrite: bool = True) -> Runnable:
+        """``{"question", "history"}`` → :class:`Answer`, as one LCEL runnable (``language``: see :meth:`language_for`;
+        ``rewrite=False`` searches the question as typed, the history unused)."""
         llm = llm or self.settings.llm
         answer_language = language
 
         def condense_step(inp: dict[str, Any]) -> dict[str, Any]:
-            return {**inp, **self._prepare(inp["question"], inp.get("history"), llm)}
+            return {**inp, **self._prepare(inp["question"], inp.get("history") if rewrite else None, llm)}
 
         def retrieve_step(inp: dict[str, Any]) -> dict[str, Any]:
             return self._retrieve(inp, top_k, filters)
@@ -193,16 +194,25 @@ class Assistant:
 
     # -- public API -------------------------------------------------------------------------------------------
     def ask(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
-            llm: str | None = None, filters: Filters | None = None, language: str | None = None) -> Answer:
-        """Answer one question (with the conversation so far for follow-ups); ``language`` overrides the setting."""
-        return self.chain(llm, top_k, filters, language).invoke({"question": question, "history": history or []})
+            llm: str | None = None, filters: Filters | None = None, language: str | None = None,
+            rewrite: bool = True) -> Answer:
+        """Answer one question (with the conversation so far for follow-ups); ``language`` overrides the setting.
+
+        ``rewrite=False`` searches the question exactly as typed (no follow-up rewriting): the "search as typed"
+        undo of :attr:`Answer.standalone_question`.
+        """
+        return self.chain(llm, top_k, filters, language, rewrite).invoke(
+            {"question": question, "history": history or []})
 
     def stream(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
                llm: str | None = None, filters: Filters | None = None,
-               language: str | None = None) -> Iterator[dict[str, Any]]:
-        """Events: ``{"type": "retrieved", "passages"}``, ``{"type": "token", "text"}``…, ``{"type": "answer", "answer"}``."""
+               language: str | None = None, rewrite: bool = True) -> Iterator[dict[str, Any]]:
+        """Events: ``{"type": "retrieved", "passages"}``, ``{"type": "token", "text"}``…, ``{"type": "answer", "answer"}``.
+
+        ``rewrite=False``: search the question as typed (see :meth:`ask`).
+        """
         llm = llm or self.settings.llm
-        inp = self._retrieve(self._prepare(question, history, llm), top_k, filters)
+        inp = self._retrieve(self._prepare(question, history if rewrite else None, llm), top_k, filters)
         result: RetrievalResult = inp["result"]
         reader, standalone = inp["reader"], inp["standalone"]
         yield {"type": "retrieved", "standalone_question": standalone, "passages": result.ranked()}
