@@ -1,12 +1,27 @@
-"""Make a follow-up question standalone before retrieval.
+"""Make a follow-up question standalone before retrieval, and decide, from the question alone, whether it is one.
 
-With an LLM, the condense prompt rewrites it. Without one, a deterministic rule: a question that leans on the
-conversation (starts with "Dan/Lalu/And/What about…", or refers back with "itu/tersebut/mereka/it/they/that…")
-gets the previous question's names and key words appended in brackets, so retrieval finds the same topic.
+A question is a follow-up only when it cannot stand alone (:func:`follow_up_reason`):
 
->>> condense_rule("Dan berapa yang meninggalkan negara itu?",
-...               [Turn(question="Berapa orang Rusia yang memasuki Kazakhstan sejak 21 September?", answer="…")])
+* an **ellipsis**: it opens with "What about / How about / Bagaimana dengan…", or is a fragment: no names and at most
+  one content word ("Kapan?", "Berapa yang tewas?", "Siapa dia?"), or names without a question word or any content
+  word ("Dan Georgia?");
+* a **reference whose antecedent is not in the question**: a pronoun or possessive ("he", "their", "mereka",
+  "jabatannya") with no name or content word before it, or a demonstrative ("negara itu", "that country",
+  "tersebut", "there") in a question that names nothing.
+
+A question that carries its own names (capitalised words, numbers) and content words stands alone, whatever
+pronouns it holds: in "Why did Kazakhstan's defence minister lose his job?" the antecedent of "his" is inside.
+The words are the project's own: :data:`index.language.STOPWORDS` and :data:`assistant.question.QUESTION_WORDS`,
+plus the closed classes of pronouns and demonstratives below (grammar, not phrasings of any question set).
+
+With an LLM, the condense prompt rewrites the follow-ups this rule picks; without one, the previous question's
+names and key words are appended in brackets, so retrieval finds the same topic.
+
+>>> prev = [Turn(question="Berapa orang Rusia yang memasuki Kazakhstan sejak 21 September?", answer="…")]
+>>> condense_rule("Dan berapa yang meninggalkan negara itu?", prev)
 'Dan berapa yang meninggalkan negara itu? (orang Rusia memasuki Kazakhstan 21 September)'
+>>> condense_rule("Why did Kazakhstan's defence minister lose his job?", prev)
+"Why did Kazakhstan's defence minister lose his job?"
 """
 
 from __future__ import annotations
@@ -14,30 +29,122 @@ from __future__ import annotations
 import re
 
 from assistant.models import Turn
+from assistant.question import QUESTION_WORDS
 from index.language import STOPWORDS, words
 
-__all__ = ["condense_rule", "is_follow_up", "history_text"]
+__all__ = ["condense_rule", "follow_up_reason", "is_follow_up", "history_text"]
 
-_LEADS = re.compile(r"^\s*(dan|lalu|kemudian|terus|bagaimana dengan|kalau|sedangkan|and|what about|how about|"
-                    r"then|also|so)\b", re.I)
-_REFERS = re.compile(r"\b(itu|tersebut|ini|mereka|dia|ia|beliau|nya|it|its|they|them|their|that|those|he|she|"
-                     r"his|her|there)\b", re.I)
-_QWORDS = {"berapa", "siapa", "mengapa", "kenapa", "kapan", "apa", "bagaimana", "what", "who", "why", "when",
-           "how", "which", "where", "many", "much", "yang"}
+# Openings that ask the previous question again about something else (an ellipsis).
+_ELLIPSIS = re.compile(r"^\W*(?:(?:dan|lalu|terus|kemudian|and|so|then)\s+)?(?:what about|how about|what of|"
+                       r"and what about|bagaimana dengan|gimana dengan|bagaimana kalau|lalu bagaimana|"
+                       r"terus bagaimana)\b", re.I)
+# Openings that are ellipses only when no question word follows ("Kalau di Georgia?" but not "Kalau ..., siapa ...?").
+_SOFT_ELLIPSIS = re.compile(r"^\W*(?:kalau|sedangkan|sementara itu|and|dan|lalu|terus)\b", re.I)
+# Closed word classes (Indonesian + English).
+_PERSONAL = frozenset("dia ia beliau mereka he she it they him them".split())
+_POSSESSIVE = frozenset("his her its their hers theirs".split())
+_DEMONSTRATIVE_ID = frozenset("itu ini tersebut".split())  # follow their noun: "negara itu"
+_DEMONSTRATIVE_EN = frozenset("that this these those".split())  # precede their noun: "that country"
+_LOCATIVE = frozenset("there sana situ".split())
+_ARTICLES = frozenset("the a an".split())
+_REFERENCE_WORDS = _PERSONAL | _POSSESSIVE | _DEMONSTRATIVE_ID | _DEMONSTRATIVE_EN | _LOCATIVE
+_LEAD_WORDS = frozenset("dan lalu terus kemudian kalau sedangkan and so then also what about how".split())
+
+
+def _is_number(w: str) -> bool:
+    return any(c.isdigit() for c in w)
+
+
+def _nya(w: str) -> bool:
+    """An Indonesian word with the possessive/pronoun suffix -nya ("jabatannya"), not a se-…-nya adverb
+    ("sebelumnya") nor a function word ending so ("hanya", "punya")."""
+    lw = w.lower()
+    return (lw.endswith("nya") and len(lw) > 5 and lw not in STOPWORDS and lw not in QUESTION_WORDS
+            and not lw.startswith("se"))
+
+
+def _classify(tokens: list[str]) -> tuple[list[int], list[int], bool]:
+    """Positions of names and of content words, and whether a question word occurs."""
+    names, content, asks = [], [], False
+    for i, w in enumerate(tokens):
+        lw = w.lower()
+        if lw in QUESTION_WORDS or (i and tokens[i - 1].lower() == "how"):  # "how long/far/old" asks too
+            asks = True
+            continue
+        if lw in STOPWORDS or lw in _REFERENCE_WORDS or (i == 0 and lw in _LEAD_WORDS):
+            continue
+        if _is_number(w) or w[:1].isupper():
+            names.append(i)
+        elif len(lw) > 2:
+            content.append(i)
+    return names, content, asks
+
+
+def _unresolved_reference(tokens: list[str], names: list[int], content: list[int]) -> str:
+    """The first reference word whose antecedent is not in the question ("" when every one is resolved)."""
+    anchors = sorted(names + content)
+    for i, w in enumerate(tokens):
+        lw = w.lower()
+        before = bool(anchors) and anchors[0] < i
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        prev = tokens[i - 1].lower() if i else ""
+        if lw in _PERSONAL or lw in _POSSESSIVE or _nya(w):
+            if not before and not (lw == "it" and prev in ("is", "was")):  # "is it true that…": a dummy "it"
+                return w
+        elif lw in _DEMONSTRATIVE_ID:
+            copula = prev in QUESTION_WORDS and (nxt[:1].isupper() or _is_number(nxt))  # "Apa itu Perviy Otdel?"
+            if not copula and not names:
+                return w
+        elif lw in _DEMONSTRATIVE_EN:
+            relative = i - 1 in content and any(t.lower() in _ARTICLES for t in tokens[max(0, i - 3):i - 1])
+            # "the group that reported…" (a relative clause after a noun phrase), unlike "took that ferry"
+            clause = not nxt or nxt.lower() in STOPWORDS or nxt[:1].isupper() or _is_number(nxt)  # "said that the…"
+            if not relative and not (clause and nxt) and not names:
+                return w
+        elif lw in _LOCATIVE:
+            rest = [t for t in tokens[i + 1:] if t.lower() not in STOPWORDS]
+            existential = lw == "there" and bool(rest)  # "were there protests…"
+            if not existential and not names:
+                return w
+    return ""
+
+
+def follow_up_reason(question: str) -> str:
+    """Why ``question`` cannot stand alone ("" when it can): ``ellipsis``, ``fragment`` or ``reference: <word>``.
+
+    >>> follow_up_reason("What about Georgia?"), follow_up_reason("Kapan?")
+    ('ellipsis', 'fragment')
+    >>> follow_up_reason("Mengapa mereka pergi ke perbatasan?")
+    'reference: mereka'
+    >>> follow_up_reason("Why did the defence minister lose his job?")
+    ''
+    """
+    if _ELLIPSIS.search(question):
+        return "ellipsis"
+    tokens = words(question)
+    names, content, asks = _classify(tokens)
+    if _SOFT_ELLIPSIS.search(question) and not asks and not content and len(names) <= 3:
+        return "ellipsis"  # "Dan Georgia?", "Kalau di Uzbekistan?"
+    if (not names and len(content) <= 1) or (names and not content and not asks):
+        return "fragment"
+    ref = _unresolved_reference(tokens, names, content)
+    return f"reference: {ref}" if ref else ""
 
 
 def is_follow_up(question: str) -> bool:
-    return bool(_LEADS.search(question) or _REFERS.search(question) or len(words(question)) <= 3)
+    """Whether ``question`` leans on the conversation (see :func:`follow_up_reason`)."""
+    return bool(follow_up_reason(question))
 
 
 def condense_rule(question: str, history: list[Turn]) -> str:
+    """``question`` with the previous question's names and key words appended, when it is a follow-up."""
     if not history or not is_follow_up(question):
         return question
     present = {w.lower() for w in words(question)}
-    keep = []
+    keep: list[str] = []
     for w in words(history[-1].question):
         lw = w.lower()
-        if lw in STOPWORDS or lw in _QWORDS or lw in present or w in keep:
+        if lw in STOPWORDS or lw in QUESTION_WORDS or lw in present or w in keep:
             continue
         keep.append(w)
     return f"{question} ({' '.join(keep)})" if keep else question

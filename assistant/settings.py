@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         "auto", description="Language of generative answers and refusals (`auto` = the question's)."
     )
     qa_prompt: str = Field("qa/v2", description="Prompt file for answering (prompts/<name>.yaml).")
-    condense_prompt: str = Field("condense/v1", description="Prompt file for rewriting follow-ups.")
+    condense_prompt: str = Field("condense/v2", description="Prompt file for rewriting follow-ups.")
     prompts_dir: Path = Field(Path(__file__).resolve().parent.parent / "prompts", description="Folder of prompt files.")
     max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused with a clear message.")
     # serving

@@ -1,0 +1,70 @@
+"""The follow-up decision is taken from the question alone (sentences written here, Indonesian and English)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.condense import condense_rule, follow_up_reason, is_follow_up
+from assistant.models import Turn
+
+PREVIOUS = [Turn(question="Berapa jumlah pengungsi yang tiba di Pelabuhan Merak pada 3 Mei?", answer="Sekitar 400.")]
+
+# Topic switches: the question holds pronouns, but names its own subject.
+STANDS_ALONE = [
+    "Why did Indonesia's finance minister resign from his post?",
+    "Mengapa gubernur Jawa Barat membatalkan kunjungannya ke Bandung?",
+    "What did the mayor of Surabaya say about their new budget?",
+    "Berapa kapal nelayan Vietnam yang ditangkap dan di mana mereka ditahan?",
+    "Siapa yang memimpin rapat antara Bank Indonesia dan OJK?",
+    "Apa itu Lembaga Penjamin Simpanan?",
+    "Why did the harbour master close his office?",  # no names, but "his" follows its antecedent
+    "Who said that the bridge was unsafe?",  # "that" opens a clause
+    "What is the name of the company that built the dam?",  # relative "that"
+    "Were there floods in Semarang in 2021?",  # existential "there"
+    "Is it true that Garuda cancelled 40 flights?",
+]
+
+FOLLOW_UPS = [
+    ("Dan berapa yang meninggalkan kota itu?", "reference: itu"),
+    ("What about Lampung?", "ellipsis"),
+    ("Bagaimana dengan pelabuhan Bakauheni?", "ellipsis"),
+    ("Dan Surabaya?", "ellipsis"),
+    ("Kalau di Bali?", "ellipsis"),
+    ("Kapan?", "fragment"),
+    ("Why?", "fragment"),
+    ("Siapa dia?", "fragment"),
+    ("Who replaced him?", "fragment"),
+    ("Mengapa mereka pergi ke perbatasan?", "reference: mereka"),
+    ("Mengapa jabatannya dicopot?", "reference: jabatannya"),
+    ("How many passengers took that ferry?", "reference: that"),
+    ("Apa yang diputuskan rapat tersebut kemarin?", "reference: tersebut"),
+    ("How long did it take?", "fragment"),
+]
+
+
+@pytest.mark.parametrize("question", STANDS_ALONE)
+def test_questions_with_their_own_subject_stand_alone(question):
+    assert follow_up_reason(question) == ""
+    assert condense_rule(question, PREVIOUS) == question  # never given the previous topic
+
+
+@pytest.mark.parametrize(("question", "reason"), FOLLOW_UPS)
+def test_questions_that_lean_on_the_conversation_are_follow_ups(question, reason):
+    assert follow_up_reason(question) == reason
+    rewritten = condense_rule(question, PREVIOUS)
+    assert rewritten.startswith(question) and "Merak" in rewritten and "3 Mei" in rewritten
+
+
+def test_the_previous_topic_is_appended_once_and_without_words_already_asked():
+    rewritten = condense_rule("Dan berapa pengungsi yang pulang dari pelabuhan itu?", PREVIOUS)
+    assert rewritten == "Dan berapa pengungsi yang pulang dari pelabuhan itu? (jumlah tiba Merak 3 Mei)"
+
+
+def test_without_history_nothing_is_rewritten():
+    assert is_follow_up("What about Lampung?")
+    assert condense_rule("What about Lampung?", []) == "What about Lampung?"
+
+
+def test_se_nya_adverbs_and_function_words_are_not_references():
+    assert follow_up_reason("Sebelumnya, apa kata Presiden Jokowi tentang subsidi?") == ""
+    assert follow_up_reason("Hanya berapa kapal yang berlabuh di Tanjung Priok?") == ""
