@@ -209,12 +209,14 @@ def serve(
     upload_max_mb: Annotated[int | None, Opt("--upload-max-mb", help="Largest upload in MB (default 20).")] = None,
     max_request_mb: Annotated[int | None, Opt("--max-request-mb", help="Largest request body in MB, uploads aside "
                                                     "(default 8; ASSISTANT_MAX_REQUEST_MB).")] = None,
+    read_only: Annotated[bool, Opt("--read-only", help="No upload, removal or rebuild (replicas sharing one index "
+                                                       "folder; ASSISTANT_READ_ONLY).")] = False,
 ) -> None:
     """Serve the chat UI (Gradio) and its /ask API."""
     from ui.app import serve as serve_ui
 
     serve_ui(_settings(host=host, port=port, auth=auth, concurrency_limit=concurrency, upload_max_mb=upload_max_mb,
-                       max_request_mb=max_request_mb))
+                       max_request_mb=max_request_mb, read_only=read_only or None))
 
 
 def main() -> None:

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     auth: SecretStr | None = Field(
         None, description="`user:password` to require a login in the UI and its API (kept secret: never logged)."
     )
+    read_only: bool = Field(
+        False, description="Serve without changing the index: no upload, removal or rebuild in the UI and its "
+        "routes (for replicas sharing one index folder).",
+    )
     feedback_path: Path = Field(Path("var/feedback.jsonl"), description="Where thumbs up/down are stored.")
     upload_max_mb: int = Field(20, ge=1, description="Largest file the UI accepts for upload, in MB.")
     upload_types: tuple[str, ...] = Field(
