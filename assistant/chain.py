@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -23,6 +23,7 @@ from assistant.citations import citations_from_picks, load_support_model, verify
 from assistant.condense import condense_rule, history_text, is_follow_up
 from assistant.errors import BackendUnavailable
 from assistant.extractive import answer_extractively
+from assistant.filters import make_filters
 from assistant.injection import redact_instructions
 from assistant.models import Answer, Turn
 from assistant.prompts import REFUSALS, load_prompt
@@ -193,6 +194,16 @@ class Assistant:
         )
 
     # -- public API -------------------------------------------------------------------------------------------
+    def filters(self, sources: Iterable[str] | str | None = None, outlets: Iterable[str] | str | None = None,
+                date_from: str | None = None, date_to: str | None = None) -> Filters:
+        """The ``filters`` argument of :meth:`ask`/:meth:`stream` from what a user gave (file names, outlet names,
+        ``yyyy-mm-dd`` dates), checked against the current index: the one path of the CLI flags, the ``/ask`` API
+        and the chat; a bad date or an unknown article/outlet raises :class:`~assistant.errors.BadInput`.
+
+        >>> assistant.ask("Siapa Tokayev?", filters=assistant.filters(outlets=["Riau24"]))  # doctest: +SKIP
+        """
+        return make_filters(self.current_reader().state.files.values(), sources, outlets, date_from, date_to)
+
     def ask(self, question: str, history: list[Turn] | None = None, top_k: int | None = None,
             llm: str | None = None, filters: Filters | None = None, language: str | None = None,
             rewrite: bool = True) -> Answer:

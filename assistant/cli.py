@@ -116,6 +116,7 @@ def ask(
     top_k: Annotated[int | None, Opt("--top-k", help="Passages given to the answerer.")] = None,
     llm: Annotated[str | None, Opt("--llm", help="extractive | openai:<model> | ollama:<model>")] = None,
     source: Annotated[list[str] | None, Opt("--source", help="Only these articles (repeatable).")] = None,
+    outlet: Annotated[list[str] | None, Opt("--outlet", help="Only articles of these outlets (repeatable).")] = None,
     date_from: Annotated[str | None, Opt("--from", help="Only articles dated on/after yyyy-mm-dd.")] = None,
     date_to: Annotated[str | None, Opt("--to", help="Only articles dated on/before yyyy-mm-dd.")] = None,
 ) -> None:
@@ -126,40 +127,70 @@ def ask(
     validate_question(question, settings.max_question_chars)  # an empty or huge question fails before the index loads
 
     from assistant.chain import Assistant
-    from assistant.retrieval import Filters
 
-    answer = Assistant(settings).ask(question, filters=Filters(frozenset(source or []), date_from, date_to))
+    bot = Assistant(settings)
+    answer = bot.ask(question, filters=bot.filters(source, outlet, date_from, date_to))
     if as_json:
         typer.echo(json.dumps(answer.public_dict(), ensure_ascii=False, indent=2))
     else:
         _print_answer(answer)
 
 
+CHAT_HELP = "/astyped: search the last question again as typed (no rewriting) · /help · empty line or Ctrl-D: quit"
+
+
 @app.command()
 def chat(
     llm: Annotated[str | None, Opt("--llm", help="extractive | openai:<model> | ollama:<model>")] = None,
     top_k: Annotated[int | None, Opt("--top-k")] = None,
+    no_rewrite: Annotated[bool, Opt("--no-rewrite", help="Search every question as typed (no follow-up rewriting).")
+                          ] = False,
+    source: Annotated[list[str] | None, Opt("--source", help="Only these articles (repeatable).")] = None,
+    outlet: Annotated[list[str] | None, Opt("--outlet", help="Only articles of these outlets (repeatable).")] = None,
+    date_from: Annotated[str | None, Opt("--from", help="Only articles dated on/after yyyy-mm-dd.")] = None,
+    date_to: Annotated[str | None, Opt("--to", help="Only articles dated on/before yyyy-mm-dd.")] = None,
 ) -> None:
-    """Chat in the terminal; follow-up questions use the conversation. Empty line or Ctrl-D ends."""
+    """Chat in the terminal; a question that cannot stand alone is searched with the conversation's topic
+    ("Searched as: …"; /astyped searches it as typed). Empty line or Ctrl-D ends."""
     from assistant.chain import Assistant
+    from assistant.filters import describe_filters
     from assistant.models import Turn
 
     assistant = Assistant(_settings(llm=llm, top_k=top_k))
+    filters = assistant.filters(source, outlet, date_from, date_to)
+    if describe_filters(filters):
+        typer.echo(f"Searching only {describe_filters(filters)}")
     history: list[Turn] = []
     while True:
         try:
-            question = input("\n? ").strip()
+            line = input("\n? ").strip()
         except (EOFError, KeyboardInterrupt):
             break
-        if not question:
+        if not line:
             break
+        if line in ("/help", "/?"):
+            typer.echo(CHAT_HELP)
+            continue
+        as_typed = no_rewrite or line == "/astyped"
+        if line == "/astyped":
+            if not history:
+                typer.echo("nothing to search again yet: ask a question first")
+                continue
+            question = history.pop().question
+        elif line.startswith("/"):
+            typer.echo(f"unknown command {line.split()[0]}; {CHAT_HELP}")
+            continue
+        else:
+            question = line
         try:
-            answer = assistant.ask(question, history=history)
+            answer = assistant.ask(question, history=history, filters=filters, rewrite=not as_typed)
         except UserError as exc:
             typer.echo(f"error: {exc}")
             continue
         if answer.standalone_question != answer.question:
-            typer.echo(f"(searched: {answer.standalone_question})")
+            typer.echo(f"Searched as: {answer.standalone_question}   (/astyped: search it as typed)")
+        elif line == "/astyped":
+            typer.echo(f"Searched as typed: {answer.question}")
         _print_answer(answer)
         history.append(Turn(question=question, answer=answer.answer))
 

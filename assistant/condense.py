@@ -142,12 +142,24 @@ def condense_rule(question: str, history: list[Turn]) -> str:
         return question
     present = {w.lower() for w in words(question)}
     keep: list[str] = []
-    for w in words(history[-1].question):
-        lw = w.lower()
-        if lw in STOPWORDS or lw in QUESTION_WORDS or lw in present or w in keep:
-            continue
-        keep.append(w)
+    for turn in _topic_turns(history):
+        for w in words(turn.question):
+            lw = w.lower()
+            if lw in STOPWORDS or lw in QUESTION_WORDS or lw in _REFERENCE_WORDS or lw in present or w in keep:
+                continue
+            keep.append(w)
     return f"{question} ({' '.join(keep)})" if keep else question
+
+
+def _topic_turns(history: list[Turn], limit: int = 3) -> list[Turn]:
+    """The turns that set the topic: back from the last question to the last one that stood alone (at most
+    ``limit``), oldest first ("What about Georgia?" after a follow-up still finds the first question's topic)."""
+    turns: list[Turn] = []
+    for turn in reversed(history[-limit:]):
+        turns.insert(0, turn)
+        if not is_follow_up(turn.question):
+            break
+    return turns
 
 
 def history_text(history: list[Turn], limit: int = 4) -> str:

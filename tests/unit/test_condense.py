@@ -68,3 +68,11 @@ def test_without_history_nothing_is_rewritten():
 def test_se_nya_adverbs_and_function_words_are_not_references():
     assert follow_up_reason("Sebelumnya, apa kata Presiden Jokowi tentang subsidi?") == ""
     assert follow_up_reason("Hanya berapa kapal yang berlabuh di Tanjung Priok?") == ""
+
+
+def test_a_chain_of_follow_ups_keeps_the_first_topic():
+    history = [*PREVIOUS, Turn(question="Dan berapa yang pulang dari kota itu?", answer="Sekitar 120.")]
+    rewritten = condense_rule("What about Bakauheni?", history)
+    assert "Merak" in rewritten and "pulang" in rewritten
+    switched = [*history, Turn(question="Siapa wali kota Cilegon yang menyambut mereka?", answer="…")]
+    assert "Merak" not in condense_rule("Kapan?", switched) and "Cilegon" in condense_rule("Kapan?", switched)
