@@ -111,7 +111,8 @@ def _docs(reader: IndexReader) -> list[Doc]:
             continue
         meta = rec.meta or {}
         first = min(rec.chunk_ids, key=lambda c: reader.state.chunks[c].position)
-        docs.append(Doc(rec.source, meta.get("title"), meta.get("outlet"), meta.get("date"), reader.passage(first).text))
+        headline = meta.get("headline", meta.get("title"))  # a label made from the lead sentence is no headline
+        docs.append(Doc(rec.source, headline, meta.get("outlet"), meta.get("date"), reader.passage(first).text))
     return docs
 
 

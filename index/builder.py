@@ -34,7 +34,7 @@ from index.embedding import load_embedder
 from index.errors import BadInput, IndexModelMismatch, UserError
 from index.faults import checkpoint
 from index.loading import LoadedDocument, Skipped, discover, load_file
-from index.metadata import extract_metadata
+from index.metadata import METADATA_VERSION, extract_metadata
 from index.state import (
     ChunkRecord,
     FileRecord,
@@ -235,6 +235,8 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
         by_hash[doc.content_hash] = doc.source
         prev = old_files.get(doc.source)
         if prev is not None and prev.content_hash == doc.content_hash and prev.duplicate_of is None:
+            if prev.meta.get("version") != METADATA_VERSION:  # read by an older extractor: titles and dates again
+                prev.meta = extract_metadata(doc.text, content_spans(doc.text), doc.html_meta).as_dict()
             state.files[doc.source] = prev
             for cid in prev.chunk_ids:
                 state.chunks[cid] = old_chunks[cid]

@@ -21,18 +21,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from index.dates import DATE_PATTERN, WEEKDAY_PATTERN
+
 __all__ = ["Line", "split_lines", "content_spans", "is_timestamp_line", "is_call_to_action"]
 
-_DAYS = r"(?:senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_MONTHS = (
-    r"(?:januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|november|desember|"
-    r"january|february|march|may|june|july|august|october|december|jan|feb|mar|apr|jun|jul|agu|aug|"
-    r"sep|sept|okt|oct|nov|des|dec)"
-)
 _TIME = r"\d{1,2}[:.]\d{2}(?:\s*(?:wib|wita|wit|am|pm|utc|gmt))?"
-_DATE = rf"(?:\d{{1,2}}\s+{_MONTHS}\.?\s+\d{{4}}|{_MONTHS}\.?\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}[/-]\d{{1,2}}[/-]\d{{2,4}}|\d{{4}}-\d{{2}}-\d{{2}})"
 _TIMESTAMP = re.compile(
-    rf"^\W*(?:{_DAYS}\W+)?(?:{_DATE}(?:\W+{_TIME})?|{_TIME}|\d+\s+(?:menit|jam|hari|minutes?|hours?|days?)\s+(?:yang\s+)?(?:lalu|ago))\W*$",
+    rf"^\W*(?:{WEEKDAY_PATTERN}\W+)?(?:{DATE_PATTERN}(?:\W+{_TIME})?|{_TIME}|\d+\s+(?:menit|jam|hari|minutes?|hours?|days?)\s+(?:yang\s+)?(?:lalu|ago))\W*$",
     re.IGNORECASE,
 )
 _CTA = re.compile(

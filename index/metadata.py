@@ -2,7 +2,9 @@
 
 Each field comes from what the text itself states (a dateline such as ``RIAU24.COM -``, a byline such as
 ``JUMAT, 30 SEPTEMBER 2022 | 07:13 WIB | LAPORAN: RENI ERINA``); HTML metadata from trafilatura wins when present.
-A field the article does not state stays ``None``.
+Every article gets a ``title``: its headline, or, without one, a label cut from its lead sentence plus the outlet
+(``headline`` then stays ``None``). Any other field the article does not state stays ``None``; a date is read only
+from a dateline or byline, never guessed from a date in the running text.
 """
 
 from __future__ import annotations
@@ -11,21 +13,13 @@ import re
 from dataclasses import asdict, dataclass
 
 from index.cleaning import is_timestamp_line
+from index.dates import MONTHS, find_dates, parse_date
 from index.language import detect_language
 
-__all__ = ["ArticleMeta", "MONTHS", "extract_metadata", "parse_date"]
+__all__ = ["ArticleMeta", "METADATA_VERSION", "MONTHS", "extract_metadata", "lead_label", "parse_date"]
 
-MONTHS = {
-    "januari": 1, "january": 1, "jan": 1, "februari": 2, "february": 2, "feb": 2, "maret": 3, "march": 3,
-    "mar": 3, "april": 4, "apr": 4, "mei": 5, "may": 5, "juni": 6, "june": 6, "jun": 6, "juli": 7, "july": 7,
-    "jul": 7, "agustus": 8, "august": 8, "agu": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
-    "oktober": 10, "october": 10, "okt": 10, "oct": 10, "november": 11, "nov": 11, "desember": 12,
-    "december": 12, "des": 12, "dec": 12,
-}  # fmt: skip
-_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
-_DMY = re.compile(rf"\b(\d{{1,2}})\s+({_MONTH_RE})\.?\s+(\d{{4}})\b", re.IGNORECASE)
-_MDY = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}}),?\s+(\d{{4}})\b", re.IGNORECASE)
-_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+METADATA_VERSION = 2
+"""Bumped whenever extraction changes: the next build re-reads the metadata of files it would otherwise keep."""
 _AUTHOR = re.compile(
     r"\b(?:LAPORAN|Laporan|PENULIS|Penulis|REPORTER|Reporter|Pewarta|PEWARTA|Oleh|OLEH|By|BY|Author|Editor|EDITOR)"
     r"\s*:?\s+([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})"
@@ -35,48 +29,84 @@ _TITLE_END = re.compile(r"[.…:;,][\"'”’)\]]*$")  # a headline may end with
 _HEADER_LINES = 8
 
 
+_LABEL_CHARS = 60
+_SEPARATOR = re.compile(r"\s*[-–—|]\s*")
+
+
 @dataclass
 class ArticleMeta:
-    title: str | None = None
+    title: str | None = None  # the headline, or (no headline) a label from the lead sentence and the outlet
+    headline: str | None = None  # the article's own headline line, when it has one
     outlet: str | None = None
     date: str | None = None  # ISO yyyy-mm-dd
     author: str | None = None
     language: str = "id"
+    version: int = METADATA_VERSION
 
-    def as_dict(self) -> dict[str, str | None]:
+    def as_dict(self) -> dict[str, str | int | None]:
         return asdict(self)
 
 
-def parse_date(text: str) -> str | None:
-    """First explicit calendar date in ``text`` as ``yyyy-mm-dd`` (``30 SEPTEMBER 2022`` → ``2022-09-30``)."""
-    candidates = []
-    for m in _DMY.finditer(text):
-        candidates.append((m.start(), int(m.group(3)), MONTHS[m.group(2).lower()], int(m.group(1))))
-    for m in _MDY.finditer(text):
-        candidates.append((m.start(), int(m.group(3)), MONTHS[m.group(1).lower()], int(m.group(2))))
-    for m in _ISO.finditer(text):
-        candidates.append((m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3))))
-    for _, y, mo, d in sorted(candidates):
-        if 1 <= mo <= 12 and 1 <= d <= 31 and 1900 <= y <= 2100:
-            return f"{y:04d}-{mo:02d}-{d:02d}"
-    return None
-
-
-def _outlet_from_dateline(line: str) -> str | None:
-    """``RIAU24.COM - Presiden …`` → ``RIAU24.COM``; ``Intisari - Online.com -Fakta …`` → ``Intisari - Online.com``."""
+def _dateline(line: str) -> tuple[str, int] | None:
+    """``RIAU24.COM - Presiden …`` → (``RIAU24.COM``, where ``Presiden`` starts); ``Intisari - Online.com -Fakta …``
+    → (``Intisari - Online.com``, …); ``None`` when the line does not open with an outlet."""
     head = line[:60]
     best = None
-    for m in re.finditer(r"\s*[-–—]\s*", head):
+    for m in _SEPARATOR.finditer(head):
         prefix = head[: m.start()].strip()
-        if not prefix or len(prefix.split()) > 5:
+        if not prefix or len(prefix.split()) > 5 or m.group().strip() == "|":
             continue
         letters = [c for c in prefix if c.isalpha()]
         shouting = bool(letters) and all(c.isupper() for c in letters) and len(letters) >= 3
         if _DOMAIN.search(prefix) or shouting:
-            best = prefix
-    if best and re.search(r"\(\w+\)$", best):  # "JAKARTA (ANTARA)" keeps the agency
-        return best
+            best = (prefix, m.end())
     return best
+
+
+def _outlet_from_dateline(line: str) -> str | None:
+    found = _dateline(line)
+    return found[0] if found else None
+
+
+def _short_outlet(outlet: str) -> str:
+    """A name to show: ``RIAU24.COM`` → ``Riau24``, ``JAKARTA, KOMPAS.com`` → ``Kompas``, ``JAKARTA (ANTARA)`` →
+    ``Antara``, ``Intisari - Online.com`` → ``Intisari Online``."""
+    name = outlet.strip()
+    agency = re.search(r"\(([^()]+)\)\s*$", name)
+    if agency:
+        name = agency.group(1)
+    name = name.rsplit(",", 1)[-1]
+    name = re.sub(r"\.(?:com|co\.id|id|net|org|co|news|tv)\b", "", name, flags=re.IGNORECASE)
+    name = " ".join(w for w in re.split(r"\s+[-–—]\s+|\s+", name) if w)
+    return _title_case(name) if name.isupper() else name
+
+
+def lead_label(line: str, outlet: str | None = None, limit: int = _LABEL_CHARS) -> str:
+    """A short label for an article without a headline: its lead sentence, cut at a word boundary near ``limit``
+    characters, then the outlet (``Kazakhstan menyambut warga Rusia yang… — Riau24``)."""
+    text = " ".join(line.split())
+    opened = _dateline(text)
+    if opened:
+        text = text[opened[1]:]
+    sentence = re.match(r".+?[.!?…](?=\s+[\"“'‘(]?[A-Z0-9]|$)", text)
+    text = (sentence.group() if sentence else text).strip()
+    if len(text) > limit:
+        cut = text[: limit + 1]
+        text = (cut[: cut.rfind(" ")] if " " in cut else cut[:limit]).rstrip(" ,;:–—-\"“'‘(") + "…"
+    else:
+        text = text.rstrip(".")
+    return f"{text} — {_short_outlet(outlet)}" if outlet else text
+
+
+def _dateline_date(line: str) -> str | None:
+    """A date that opens a line as a dateline (``JAKARTA, Selasa (27/9/2022) - …``, ``Sep 27, 2022 | …``): at most
+    five words before it and a dash or bar right after it (a time and a closing bracket may come between)."""
+    for start, end, iso in find_dates(line[:100]):
+        if len(line[:start].split()) > 5:
+            break
+        if re.match(r"\s*\)?\s*(?:\d{1,2}[:.]\d{2}\s*\w*\s*)?\)?\s*[-–—|]", line[end:]):
+            return iso
+    return None
 
 
 def _title_case(name: str) -> str:
@@ -93,9 +123,10 @@ def extract_metadata(text: str, spans: list[tuple[int, int]], html_meta: dict[st
 
     dateline_idx = None
     for i, line in enumerate(header):
-        if parse_date(line) and (len(line.split()) <= 16 or "|" in line):
-            dateline_idx = i
-            meta.date = parse_date(line)
+        date = parse_date(line) if len(line.split()) <= 16 or "|" in line else None
+        date = date or _dateline_date(line)
+        if date:
+            dateline_idx, meta.date = i, date
             break
     for line in header:
         m = _AUTHOR.search(line)
@@ -110,23 +141,28 @@ def extract_metadata(text: str, spans: list[tuple[int, int]], html_meta: dict[st
 
     def headline(line: str) -> bool:
         n = len(line.split())
-        return 4 <= n <= 30 and not _TITLE_END.search(line.strip()) and not is_timestamp_line(line)
+        return 4 <= n <= 30 and not _TITLE_END.search(line.strip()) and not is_timestamp_line(line) \
+            and _dateline(line) is None
 
     if dateline_idx is not None:
         for line in reversed(header[:dateline_idx]):
             if headline(line):
-                meta.title = line.strip()
+                meta.headline = line.strip()
                 break
-    if meta.title is None:
+    if meta.headline is None:
         for line in header[:3]:
             if headline(line):
-                meta.title = line.strip()
+                meta.headline = line.strip()
                 break
 
     html_meta = html_meta or {}
-    meta.title = html_meta.get("title") or meta.title
+    meta.headline = html_meta.get("title") or meta.headline
     meta.outlet = html_meta.get("site") or meta.outlet
     meta.author = html_meta.get("author") or meta.author
     if html_meta.get("date"):
         meta.date = parse_date(str(html_meta["date"])) or meta.date
+    meta.title = meta.headline
+    if meta.title is None and lines:
+        lead = next((ln for ln in header if len(ln.split()) >= 8 and not is_timestamp_line(ln)), lines[0])
+        meta.title = lead_label(lead, meta.outlet) or None
     return meta
