@@ -101,38 +101,58 @@ def _fused(reader: IndexReader, fusion: FusionModel, info: QuestionInfo, vector:
     return ranked, dense, lexical
 
 
-_title_vectors: weakref.WeakKeyDictionary[IndexReader, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
+_docs_of: weakref.WeakKeyDictionary[IndexReader, list[Doc]] = weakref.WeakKeyDictionary()
 
 
 def _docs(reader: IndexReader) -> list[Doc]:
-    docs = []
-    for rec in reader.files():
-        if rec.duplicate_of or not rec.chunk_ids:
-            continue
-        meta = rec.meta or {}
-        first = min(rec.chunk_ids, key=lambda c: reader.state.chunks[c].position)
-        headline = meta.get("headline", meta.get("title"))  # a label made from the lead sentence is no headline
-        docs.append(Doc(rec.source, headline, meta.get("outlet"), meta.get("date"), reader.passage(first).text))
+    """What scoping knows of each indexed article (once per reader: a new build opens a new reader)."""
+    docs = _docs_of.get(reader)
+    if docs is None:
+        docs = []
+        for rec in reader.files():
+            if rec.duplicate_of or not rec.chunk_ids:
+                continue
+            meta = rec.meta or {}
+            headline = meta.get("headline", meta.get("title"))  # a label made from the lead sentence is no headline
+            docs.append(Doc(rec.source, headline, meta.get("outlet"), meta.get("date")))
+        _docs_of[reader] = docs
     return docs
 
 
-def _similarity(reader: IndexReader):
-    cache = _title_vectors.setdefault(reader, {})
+_label_vectors: weakref.WeakKeyDictionary[IndexReader, dict[str, np.ndarray]] = weakref.WeakKeyDictionary()
 
-    def similarity(phrase: str, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+
+def _label(reader: IndexReader, source: str) -> str:
+    """An article's headline, or (untitled) its first passage."""
+    rec = reader.state.files[source]
+    headline = (rec.meta or {}).get("headline", (rec.meta or {}).get("title"))
+    if headline:
+        return headline
+    return reader.passage(min(rec.chunk_ids, key=lambda c: reader.state.chunks[c].position)).text
+
+
+def _nearest(reader: IndexReader):
+    """``nearest(phrase)``: the articles of the 20 passages closest to the phrase, re-ranked by how close their
+    headline (untitled: first passage) is to it. Only those few labels are embedded, once per reader."""
+    cache = _label_vectors.setdefault(reader, {})
+
+    def nearest(phrase: str) -> list[str]:
+        q = reader.embedder.embed_query(phrase)
+        sources = list(dict.fromkeys(reader.passage(h.id).source for h in reader.dense(q, 20)))
+        labels = {src: _label(reader, src) for src in sources}
+        missing = [t for t in dict.fromkeys(labels.values()) if t not in cache]
         if missing:
             cache.update(zip(missing, reader.embedder.embed_documents(missing), strict=True))
-        return np.stack([cache[t] for t in texts]) @ reader.embedder.embed_query(phrase)
+        return sorted(sources, key=lambda src: -float(cache[labels[src]] @ q))
 
-    return similarity
+    return nearest
 
 
 def find_question_scope(reader: IndexReader, question: str) -> Scope:
     """The articles the question names (an empty :class:`Scope` when it names none)."""
     if reference(question) is None:
         return Scope()
-    return find_scope(question, _docs(reader), _similarity(reader))
+    return find_scope(question, _docs(reader), _nearest(reader))
 
 
 def _source_ids(reader: IndexReader, sources: set[str]) -> set[str]:

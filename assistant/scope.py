@@ -8,8 +8,9 @@ index's own metadata — outlet, date, title — never against names listed in c
   dropped (``Riau24`` = ``RIAU24.COM`` = ``riau 24``), or differ from it by a single typo;
 * **date**: a month name (Indonesian or English) and/or a year in the reference select articles dated then;
 * **title**: at least half of the reference's content terms appear in the title;
-* **topic** ("artikel tentang …", "an article about …"): the article whose title (or, untitled, its opening passage)
-  is closest in meaning to the phrase, with the configured embedder (words cannot match across languages).
+* **topic** ("artikel tentang …", "an article about …"): the title words first; otherwise, by meaning, the caller's
+  ``nearest(phrase)`` (retrieval: the articles of the passages closest to the phrase, re-ranked by their headline's
+  closeness; words cannot match across languages, and only those few headlines are embedded).
 
 A reference that matches nothing leaves retrieval unscoped and says so in :attr:`Scope.note`.
 
@@ -27,8 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from functools import lru_cache
 
 from index.analysis import analyze
 from index.metadata import MONTHS
@@ -66,7 +66,6 @@ class Doc:
     title: str | None
     outlet: str | None
     date: str | None  # yyyy-mm-dd
-    opening: str = ""  # the first passage, to match a topic when there is no title
 
 
 @dataclass(frozen=True)
@@ -139,33 +138,37 @@ def _by_outlet(ref: str, docs: Sequence[Doc]) -> tuple[str, ...]:
     return tuple(d.source for d in docs if d.outlet and any(_one_edit(_outlet_key(d.outlet), g) for g in grams))
 
 
+@lru_cache(maxsize=65536)
+def _title_terms(title: str) -> frozenset[str]:
+    return frozenset(analyze(title))
+
+
 def _by_title(ref: str, docs: Sequence[Doc]) -> tuple[str, ...]:
     terms = set(analyze(ref))
     if not terms:
         return ()
-    shares = {d.source: len(terms & set(analyze(d.title))) / len(terms) for d in docs if d.title}
+    shares = {d.source: len(terms & _title_terms(d.title)) / len(terms) for d in docs if d.title}
     best = max(shares.values(), default=0.0)
     return tuple(s for s, v in shares.items() if v == best) if best >= 0.5 else ()
 
 
-def _by_topic(ref: str, docs: Sequence[Doc], similarity: Callable[[str, list[str]], np.ndarray] | None) -> tuple[str, ...]:
+def _by_topic(ref: str, docs: Sequence[Doc], nearest: Callable[[str], Sequence[str]] | None) -> tuple[str, ...]:
     lexical = _by_title(ref, docs)
-    if lexical or similarity is None or not docs:
+    if lexical or nearest is None or not docs:
         return lexical
-    sims = similarity(ref, [d.title or d.opening for d in docs])
-    return (docs[int(np.argmax(sims))].source,)
+    known = {d.source for d in docs}
+    return next(((src,) for src in nearest(ref) if src in known), ())
 
 
-def find_scope(question: str, docs: Sequence[Doc],
-               similarity: Callable[[str, list[str]], np.ndarray] | None = None) -> Scope:
-    """The articles ``question`` restricts itself to (see the module docstring); ``similarity(phrase, texts)``
-    gives the phrase's similarity to each text (needed for topic references only)."""
+def find_scope(question: str, docs: Sequence[Doc], nearest: Callable[[str], Sequence[str]] | None = None) -> Scope:
+    """The articles ``question`` restricts itself to (see the module docstring); ``nearest(phrase)`` lists the
+    sources whose passages are closest in meaning to the phrase, best first (needed for topic references only)."""
     found = reference(question)
     if found is None:
         return Scope()
     kind, ref = found
     if kind == "topic":
-        sources = _by_topic(ref, docs, similarity)
+        sources = _by_topic(ref, docs, nearest)
         if sources:
             return Scope(ref, "topic", sources)
     else:
