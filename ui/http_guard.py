@@ -11,7 +11,8 @@
 * **API calls**: a call naming a ``fn_index`` the app does not have is ``422`` (Gradio answers 500); a call with
   fewer values than the endpoint takes gets the defaults of the missing optional parameters of a ``gr.api`` function
   (the ``/ask`` API's ``top_k``), or ``422`` when they are not optional, so Gradio never prints the request's values
-  in a traceback.
+  in a traceback. A ``gr.api`` method whose object has ``check_call(values) -> reason | None`` (the ``/ask`` API's
+  filters and dates) is refused with ``400`` and that one line before Gradio queues it.
 
 Add it with ``Middleware(RequestGuard, max_body=…, upload_max_body=…)`` (:func:`ui.app.launch_options` does).
 """
@@ -273,14 +274,20 @@ class RequestGuard:
         else:
             return body
         data = payload.get("data")
-        if not isinstance(data, list) or len(data) >= len(fn.inputs):
+        if not isinstance(data, list):
             return body
-        missing = _optional_defaults(fn, len(data))
-        name = fn.api_name or fn.name or "this function"
-        if missing is None:
-            raise _Refused(422, f"{name} takes {len(fn.inputs)} input values, got {len(data)}")
-        payload["data"] = data + missing
-        return json.dumps(payload).encode()
+        if len(data) < len(fn.inputs):
+            missing = _optional_defaults(fn, len(data))
+            name = fn.api_name or fn.name or "this function"
+            if missing is None:
+                raise _Refused(422, f"{name} takes {len(fn.inputs)} input values, got {len(data)}")
+            payload["data"] = data = data + missing
+            body = json.dumps(payload).encode()
+        check = getattr(getattr(fn.fn, "__self__", None), "check_call", None)  # e.g. ui.api.AskApi.check_call
+        reason = check(data) if callable(check) else None
+        if reason:
+            raise _Refused(400, reason)
+        return body
 
 
 def _optional_defaults(fn: Any, given: int) -> list[Any] | None:

@@ -130,6 +130,29 @@ def test_login_is_required_and_articles_are_not_served(server, client):
         client.predict("Siapa Tokayev?", 0, api_name="/ask")
 
 
+def test_ask_api_filters_narrow_the_sources_and_refuse_bad_dates(server, client):
+    """The /ask API's source, outlet and date filters (the CLI flags' path); a bad date is a 400 with one line."""
+    dated, other = "001_7539421ef6c581f1.txt", "002_8786f87fdba344cb.txt"
+    question = "Berapa orang Rusia yang memasuki Kazakhstan?"
+    by_source = client.predict(question, None, [other], None, None, None, api_name="/ask")
+    assert by_source["passages"] and {p["source"] for p in by_source["passages"]} == {other}
+    assert by_source["filters"]["sources"] == [other]
+    by_outlet = client.predict(question, outlet=["Riau24"], api_name="/ask")  # the outlet is RIAU24.COM
+    assert by_outlet["passages"] and {p["source"] for p in by_outlet["passages"]} == {"000_e971559feefaf698.txt"}
+    by_date = client.predict(question, date_from="2022-09-30", date_to="2022-09-30", api_name="/ask")
+    assert {p["source"] for p in by_date["passages"]} == {dated}
+    assert not client.predict(question, api_name="/ask").get("filters")  # no filter: all articles, none named
+    with httpx.Client(base_url=server[0], timeout=30) as http:
+        assert http.post("login", data={"username": USER, "password": PASSWORD}).status_code == 200
+        for data, expected in ((["Siapa Tokayev?", None, None, None, "30/09/2022"], "yyyy-mm-dd"),
+                               (["Siapa Tokayev?", None, None, ["Kompas"]], "outlet 'Kompas'"),
+                               (["Siapa Tokayev?", None, None, None, "2022-10-01", "2022-09-01"], "range is empty")):
+            refused = http.post("gradio_api/call/ask", json={"data": data})
+            assert refused.status_code == 400, refused.text
+            detail = refused.json()["detail"]
+            assert expected in detail and "\n" not in detail and "Traceback" not in detail
+
+
 def test_library_refuses_bad_uploads_on_the_server(server, client, tmp_path):
     """What a client that skips the browser's file picker gets: one clear line, nothing written."""
     from gradio_client import handle_file
@@ -145,7 +168,7 @@ def test_library_refuses_bad_uploads_on_the_server(server, client, tmp_path):
         path = tmp_path / name
         path.write_text(text, encoding="utf-8")
         *_, status = client.predict([handle_file(str(path))], False, api_name="/add")
-        assert status.startswith("⚠️") and message in status and "\n" not in status, status
+        assert status.startswith("Not added: ") and message in status and "\n" not in status, status
     (tmp_path / "tool.exe").write_bytes(b"MZ" + b"\0" * 64)
     with pytest.raises(Exception, match="(?i)invalid file type"):
         client.predict([handle_file(str(tmp_path / "tool.exe"))], False, api_name="/add")
