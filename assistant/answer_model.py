@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.fusion import FITTED_DIR
+from assistant.fusion import FITTED_DIR, fitted_stem
 from assistant.sentence_features import SENTENCE_FEATURES
 
 __all__ = ["AnswerModel", "Scorer", "QUESTION_FEATURES", "DENSE_FEATURES", "WORD_FEATURES", "question_features",
@@ -108,8 +108,7 @@ def question_features(x: np.ndarray, logits: np.ndarray, passage_scores: list[fl
 
 
 def answer_model_path(embedder: str, chunk_tokens: int, chunk_overlap: int) -> Path:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in embedder)
-    return FITTED_DIR / f"answer-{safe}-c{chunk_tokens}o{chunk_overlap}.json"
+    return FITTED_DIR / f"answer-{fitted_stem(embedder)}-c{chunk_tokens}o{chunk_overlap}.json"
 
 
 def _read(path: Path) -> AnswerModel | None:

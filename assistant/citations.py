@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.extractive import Pick
-from assistant.fusion import FITTED_DIR
+from assistant.fusion import FITTED_DIR, fitted_stem
 from assistant.models import Citation
 from index.analysis import analyze, normalize_number
 from index.chunking import split_sentences
@@ -142,8 +142,7 @@ class SupportModel:
 
 
 def support_model_path(embedder: str) -> Path:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in embedder)
-    return FITTED_DIR / f"support-{safe}.json"
+    return FITTED_DIR / f"support-{fitted_stem(embedder)}.json"
 
 
 @lru_cache(maxsize=8)

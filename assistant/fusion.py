@@ -24,7 +24,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FEATURES", "FusionModel", "Leg", "candidate_features", "load_fusion", "fitted_path"]
+from index.embedding import E5_ALIASES, E5_INT8_ALIASES
+
+__all__ = ["FEATURES", "FusionModel", "Leg", "candidate_features", "load_fusion", "fitted_path", "fitted_stem"]
 
 FITTED_DIR = Path(__file__).resolve().parent / "fitted"
 FORMAT = 1
@@ -112,9 +114,17 @@ class FusionModel:
                 "meta": self.meta}
 
 
+def fitted_stem(embedder: str) -> str:
+    """The name an embedder's fitted files are filed under. Every alias of multilingual-e5-small, and its int8
+    export (the same weights quantized; vectors with cosine >= 0.99 to fp32), share the ``e5-small`` fits: the
+    README's held-out figures are measured with both."""
+    if embedder in E5_ALIASES or embedder in E5_INT8_ALIASES:
+        return "e5-small"
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in embedder)
+
+
 def fitted_path(embedder: str, chunk_tokens: int, chunk_overlap: int) -> Path:
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in embedder)
-    return FITTED_DIR / f"retrieval-{safe}-c{chunk_tokens}o{chunk_overlap}.json"
+    return FITTED_DIR / f"retrieval-{fitted_stem(embedder)}-c{chunk_tokens}o{chunk_overlap}.json"
 
 
 def load_fusion(embedder: str, chunk_tokens: int, chunk_overlap: int) -> FusionModel:

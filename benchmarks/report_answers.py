@@ -8,7 +8,7 @@ with 95% bootstrap intervals: answer accuracy on answerables (the evaluator's ``
 answer (a cited quote overlaps the gold span), false refusals, refusal recall (unanswerable twins refused) and
 precision (refusals that were of unanswerable runs). The dev set
 (smoke test, sample articles): the same figures, its unanswerable items as written. Writes
-``benchmarks/results/answer_report.json`` and prints a Markdown table.
+``benchmarks/results/answer_report-<embedder>.json`` and prints a Markdown table.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from assistant.evaluation.dataset import load_items  # noqa: E402
 from assistant.evaluation.metrics import answer_correct  # noqa: E402
 from assistant.retrieval import Filters  # noqa: E402
 
-OUT = ROOT / "benchmarks" / "results" / "answer_report.json"
+RESULTS = ROOT / "benchmarks" / "results"  # answer_report-<embedder>.json
 
 
 def _cited(answer, ev) -> bool:
@@ -96,7 +96,7 @@ def main() -> None:
                           [i for i in dev if i.answerable], [i for i in dev if not i.answerable], None)},
         },
     }
-    write_json(OUT, report)
+    write_json(RESULTS / f"answer_report-{args.embedder}.json", report)
     print(table(report))
 
 

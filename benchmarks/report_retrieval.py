@@ -5,7 +5,7 @@
 For each question set: hit@5 and MRR@10 of the dense leg alone, BM25 alone and the product's retrieval
 (``assistant.retrieval.retrieve``: fitted fusion, scoping, sub-queries, diversity), each with its 95% bootstrap
 interval, and the paired difference between the product and its better leg. Writes
-``benchmarks/results/retrieval_report.json`` (committed: the README's retrieval table comes from it) and prints a
+``benchmarks/results/retrieval_report-<embedder>.json`` (committed: the README's retrieval table comes from it) and prints a
 Markdown table.
 """
 
@@ -37,7 +37,7 @@ from assistant.evaluation.metrics import normalize  # noqa: E402
 from assistant.question import analyse_question  # noqa: E402
 from assistant.retrieval import fusion_for, legs, retrieve  # noqa: E402
 
-OUT = ROOT / "benchmarks" / "results" / "retrieval_report.json"
+RESULTS = ROOT / "benchmarks" / "results"  # retrieval_report-<embedder>.json
 
 
 def holds_answer(text: str, item) -> bool:
@@ -97,7 +97,7 @@ def main() -> None:
                     **run(open_samples(settings), settings, dev_items())},
         },
     }
-    write_json(OUT, report)
+    write_json(RESULTS / f"retrieval_report-{args.embedder}.json", report)
     print(table(report))
 
 
