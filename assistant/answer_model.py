@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from assistant.fusion import FITTED_DIR, fitted_stem
-from assistant.sentence_features import SENTENCE_FEATURES
+from assistant.sentence_features import DENSE_POOL, SENTENCE_FEATURES
 
 __all__ = ["AnswerModel", "Scorer", "QUESTION_FEATURES", "DENSE_FEATURES", "WORD_FEATURES", "question_features",
            "load_answer_model", "answer_model_path"]
@@ -85,6 +85,7 @@ class AnswerModel:
     cross: Scorer  # question in another language than the passages
     meta: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    dense_pool: int = DENSE_POOL  # sentences embedded per question (chosen with the fit; 0 when fitted without)
 
     def scorer(self, cross_language: bool) -> Scorer:
         return self.cross if cross_language else self.same
@@ -92,7 +93,7 @@ class AnswerModel:
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "sentence_features": list(SENTENCE_FEATURES),
                 "question_features": list(QUESTION_FEATURES), "same": self.same.to_json(),
-                "cross": self.cross.to_json(), "meta": self.meta}
+                "cross": self.cross.to_json(), "dense_pool": self.dense_pool, "meta": self.meta}
 
 
 def question_features(x: np.ndarray, logits: np.ndarray, passage_scores: list[float]) -> np.ndarray:
@@ -118,7 +119,8 @@ def _read(path: Path) -> AnswerModel | None:
     if (raw.get("format") != FORMAT or raw.get("sentence_features") != list(SENTENCE_FEATURES)
             or raw.get("question_features") != list(QUESTION_FEATURES)):
         return None
-    return AnswerModel(Scorer.from_json(raw["same"]), Scorer.from_json(raw["cross"]), raw.get("meta", {}))
+    return AnswerModel(Scorer.from_json(raw["same"]), Scorer.from_json(raw["cross"]), raw.get("meta", {}),
+                       dense_pool=int(raw.get("dense_pool", DENSE_POOL)))
 
 
 @lru_cache(maxsize=8)

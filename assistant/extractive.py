@@ -94,7 +94,7 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
     if not sents:
         return ExtractiveResult([], True, 0.0, "no sentences retrieved")
     vectors: dict[str, np.ndarray] = {}
-    x = sentence_features(info, sents, reader, query_vector, passage_scores, vectors)
+    x = sentence_features(info, sents, reader, query_vector, passage_scores, vectors, model.dense_pool)
     scorer = model.scorer(cross_language=any(p.language != info.language for p in passages))
     logits = scorer.sentence_logits(x)
     if info.is_("compare"):  # each article is expected to answer: each one's best is judged within its article
@@ -139,7 +139,8 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
         if len(chosen) >= MAX_SENTENCES:
             break
         part_info = analyse_question(part)
-        px = sentence_features(part_info, sents, reader, reader.embedder.embed_query(part), passage_scores, vectors)
+        px = sentence_features(part_info, sents, reader, reader.embedder.embed_query(part), passage_scores, vectors,
+                               model.dense_pool)
         part_logits = scorer.sentence_logits(px)
         j = int(np.argmax(part_logits))
         if all(sents[j].text != sents[c].text for c in chosen):

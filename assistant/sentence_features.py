@@ -31,14 +31,17 @@ from index.chunking import split_sentences
 from index.metadata import MONTHS
 from index.reader import IndexReader, Passage
 
-__all__ = ["SENTENCE_FEATURES", "Sentence", "candidate_sentences", "sentence_features", "DENSE_POOL"]
+__all__ = ["SENTENCE_FEATURES", "Sentence", "candidate_sentences", "sentence_features", "DENSE_POOL", "POOL_GRID"]
 
 SENTENCE_FEATURES = ("dense", "dense_gap", "coverage", "context", "names", "new_names", "type_number", "type_date",
                      "type_person", "type_place", "type_reason", "type_manner", "first", "position", "rank_rr",
                      "passage_score", "length")
-# Sentences embedded per question (the answerer's main cost): the best-covering ones, in passage-rank order on ties.
-# Sentences beyond the pool get the pool's lowest similarity.
-DENSE_POOL = 24
+# Sentences embedded per question (the answerer's main cost): the best-covering ones, in passage-rank order on ties;
+# sentences beyond the pool get the pool's lowest similarity. The product uses the pool chosen with its fitted answer
+# model (``dense_pool`` in assistant/fitted/answer-*.json, chosen on FacQA-train's choose part by
+# benchmarks/fit_answers.py among POOL_GRID); DENSE_POOL is the largest, the default for files fitted before.
+POOL_GRID = (6, 12, 18, 24)
+DENSE_POOL = max(POOL_GRID)
 
 _MONTH_WORDS = "|".join(sorted((m for m in MONTHS if len(m) > 3), key=len, reverse=True))
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b|\b(?:satu|dua|tiga|empat|lima|enam|tujuh|delapan|sembilan|sepuluh|"
@@ -96,9 +99,11 @@ def _coverage(weights: dict[str, float], terms: set[str]) -> float:
 
 
 def sentence_features(info: QuestionInfo, sents: list[Sentence], reader: IndexReader, query_vector: np.ndarray,
-                      passage_scores: list[float], vectors: dict[str, np.ndarray] | None = None) -> np.ndarray:
+                      passage_scores: list[float], vectors: dict[str, np.ndarray] | None = None,
+                      pool: int = DENSE_POOL) -> np.ndarray:
     """One row of :data:`SENTENCE_FEATURES` per sentence; ``vectors`` (sentence text → vector) saves re-embedding
-    sentences already embedded for this question (it is filled in)."""
+    sentences already embedded for this question (it is filled in). ``pool``: sentences embedded (0 = none, the
+    dense columns are 0: for models fitted without them)."""
     if not sents:
         return np.zeros((0, len(SENTENCE_FEATURES)))
     weights = {t: reader.bm25.idf(t) for t in set(info.terms)}
@@ -111,14 +116,15 @@ def sentence_features(info: QuestionInfo, sents: list[Sentence], reader: IndexRe
             if 0 <= j < len(sents) and sents[j].n == s.n:
                 terms |= sents[j].terms
         ctx.append(_coverage(weights, terms))
-    order = sorted(range(len(sents)), key=lambda i: (-cov[i], sents[i].n, sents[i].index))[:DENSE_POOL]
+    order = sorted(range(len(sents)), key=lambda i: (-cov[i], sents[i].n, sents[i].index))[:pool]
     known = {} if vectors is None else vectors
     missing = list(dict.fromkeys(sents[i].text for i in order if sents[i].text not in known))
     if missing:
         known.update(zip(missing, reader.embedder.embed_documents(missing), strict=True))
     vecs = np.stack([known[sents[i].text] for i in order]) if order else np.zeros((0, len(query_vector)))
     dense = np.full(len(sents), float(np.min(vecs @ query_vector)) if len(order) else 0.0)
-    dense[order] = vecs @ query_vector
+    if order:
+        dense[order] = vecs @ query_vector
     top = float(dense.max())
     top_score = max(passage_scores) if passage_scores else 0.0
     rows = []

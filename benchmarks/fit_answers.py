@@ -51,9 +51,17 @@ from assistant.answer_model import (  # noqa: E402
     question_features,
 )
 from assistant.retrieval import Filters, retrieve  # noqa: E402
-from assistant.sentence_features import SENTENCE_FEATURES, candidate_sentences, sentence_features  # noqa: E402
+from assistant.sentence_features import (  # noqa: E402
+    POOL_GRID,
+    SENTENCE_FEATURES,
+    candidate_sentences,
+    sentence_features,
+)
 
 C_GRID = (0.01, 0.1, 1.0, 10.0)
+# Sentences embedded per question cost time on every question: the smallest pool (POOL_GRID) whose choose-part mixed
+# accuracy (answers right + refusals of unanswerable runs) is within this of the best pool's is chosen.
+POOL_TOLERANCE = 0.01
 THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.96, 0.05))
 
 
@@ -90,10 +98,12 @@ def runs(reader, settings, items, all_sources: set[str]) -> list[dict]:
             sents = candidate_sentences(result.passages)
             if not sents:
                 continue
-            x = sentence_features(result.question, sents, reader, result.query_vector, result.scores)
+            vectors: dict[str, np.ndarray] = {}  # the largest pool's sentences hold every smaller pool's
+            xs = {pool: sentence_features(result.question, sents, reader, result.query_vector, result.scores, vectors,
+                                          pool) for pool in sorted(POOL_GRID, reverse=True)}
             y = np.asarray([answerable and any(e and e[0] == s.passage.source and e[1] < s.end and s.start < e[2]
                                                for e in ev) for s in sents], dtype=int)
-            out.append({"id": it.id, "answerable": answerable, "x": x, "y": y, "scores": result.scores})
+            out.append({"id": it.id, "answerable": answerable, "x_by_pool": xs, "y": y, "scores": result.scores})
         if (k + 1) % 100 == 0:
             print(f"  {k + 1}/{len(items)} questions", file=sys.stderr)
     return out
@@ -110,7 +120,7 @@ def cached_runs(reader, settings, name: str, all_sources: set[str]) -> list[dict
     from index.analysis import ANALYZER_VERSION
 
     fusion = fitted_path(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
-    key = hashlib.sha1(repr((reader.state.folder.name, ANALYZER_VERSION, SENTENCE_FEATURES, settings.top_k,
+    key = hashlib.sha1(repr((reader.state.folder.name, ANALYZER_VERSION, SENTENCE_FEATURES, POOL_GRID, settings.top_k,
                              sorted(QUESTION_WORDS),
                              fusion.read_bytes() if fusion.exists() else b"")).encode()).hexdigest()[:12]
     path = reader.config.index_dir.parent / f"answer-runs-{key}-{name}.pkl"
@@ -200,6 +210,15 @@ def fit(fit_rows, choose_rows, without: tuple[str, ...]) -> Scorer:
     return Scorer(w, b, [float(v) for v in ref.coef_[0]], float(ref.intercept_[0]), float(at), without, figures)
 
 
+def fitted_pair(fit_rows: list[dict], choose_rows: list[dict], pool: int, base: tuple[str, ...]) -> AnswerModel:
+    """The same-language and cross-language scorers for features computed with ``pool`` sentences embedded."""
+    def at(rows: list[dict]) -> list[dict]:
+        return [{**r, "x": r["x_by_pool"][pool]} for r in rows]
+
+    f, c = at(fit_rows), at(choose_rows)
+    return AnswerModel(fit(f, c, base), fit(f, c, base + WORD_FEATURES))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_index_options(ap)
@@ -217,13 +236,24 @@ def main() -> None:
     if args.embedder == "e5-small" and (settings.chunk_tokens, settings.chunk_overlap) == (160, 30):
         variants.append((LEXICAL, DENSE_FEATURES))  # the fallback for other embedders, fitted once
     for path, base in variants:
-        model = AnswerModel(fit(fit_rows, choose_rows, base), fit(fit_rows, choose_rows, base + WORD_FEATURES))
+        if set(DENSE_FEATURES) <= set(base):  # fitted without the embedding features: nothing to embed
+            pools = {0: fitted_pair(fit_rows, choose_rows, max(POOL_GRID), base)}
+        else:
+            pools = {pool: fitted_pair(fit_rows, choose_rows, pool, base) for pool in POOL_GRID}
+            for pool, m in pools.items():
+                print(f"  dense pool {pool:>2}: choose mixed accuracy {m.same.figures['choose_mixed_accuracy']:.4f}",
+                      file=sys.stderr)
+        best = max(m.same.figures["choose_mixed_accuracy"] for m in pools.values())
+        dense_pool = min(p for p, m in pools.items() if m.same.figures["choose_mixed_accuracy"] >= best - POOL_TOLERANCE)
+        model = pools[dense_pool]
+        model.dense_pool = dense_pool
         model.meta = {
             "fitted_on": "data/external/facqa-train fit part (split.json) as retrieved from the pool "
                          "(FacQA-train + data/articles), each question also with its passage removed",
             "chosen_on": "choose part", "command": " ".join(["python benchmarks/fit_answers.py", *sys.argv[1:]]),
             "embedder": args.embedder, "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
             "runs": {"fit": len(fit_rows), "choose": len(choose_rows)},
+            "dense_pool_choice": {str(p): m.same.figures["choose_mixed_accuracy"] for p, m in pools.items()},
             "scikit_learn": sklearn.__version__, "git_commit": _git_commit(), "date": dt.date.today().isoformat(),
         }
         write_json(path, model.to_json())
