@@ -24,20 +24,22 @@ from assistant.errors import BadInput
 from assistant.settings import Settings
 from ui.api import AskApi
 from ui.chat import LANGUAGES, ChatHandlers
-from ui.eval_tab import evaluation_tab
+from ui.eval_tab import EVAL_CSS_PATH, evaluation_tab
 from ui.http_guard import UPLOAD_BATCH_FILES, RequestGuard
 from ui.library_tab import library_tab
 from ui.log_guard import guard_output
 from ui.redaction import install_redaction, secrets_of
 from ui.render import EMPTY_SOURCES
 
-__all__ = ["build_app", "launch_app", "serve", "launch_options", "request_guard", "CSS_PATH", "ANSWER_CONCURRENCY_ID"]
+__all__ = ["build_app", "launch_app", "serve", "launch_options", "request_guard", "CSS_PATH", "JS_PATH", "ANSWER_CONCURRENCY_ID"]
 
 log = logging.getLogger(__name__)
 CACHE_CLEANUP = (1800, 3600)  # every 30 min, delete cached files older than 1 h
 ANSWER_CONCURRENCY_ID = "answer"  # chat answers and /ask API calls share the queue's concurrency limit
 
 CSS_PATH = Path(__file__).resolve().parent / "style.css"
+JS_PATH = Path(__file__).resolve().parent / "cite_links.js"
+HISTORY_KEY = "article-assistant-conversation"  # the localStorage key of the conversation
 SCROLL_TO_MARK = "() => { setTimeout(() => document.getElementById('hl')?.scrollIntoView({block: 'center'}), 150); }"
 EXAMPLES = [
     "Berapa orang yang meninggalkan Kazakhstan sejak 21 September?",
@@ -45,15 +47,21 @@ EXAMPLES = [
 ]
 INTRO = ("### Article assistant\nAsk questions about the indexed news articles (Indonesian or English). Every answer "
          "cites its sources **[n]**; click a marker to see the passage, or open the whole article.")
+READ_ONLY_INTRO = "\n\n*This server is read-only: the library can be browsed, not changed.*"
 
 
 def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
-    """The whole UI over one shared :class:`Assistant` (launch it with :func:`launch_app`), plus the ``/ask`` API."""
+    """The whole UI over one shared :class:`Assistant` (launch it with :func:`launch_app`), plus the ``/ask`` API.
+
+    With ``settings.read_only`` the Library shows the articles but offers no upload, removal or rebuild, and its
+    routes refuse any call (replicas sharing one index folder).
+    """
     chat = ChatHandlers(assistant)
     # uploads, exports and reports are copied into Gradio's cache; drop this app's copies after an hour
     with gr.Blocks(title="Article assistant", analytics_enabled=False, delete_cache=CACHE_CLEANUP) as app:
-        gr.Markdown(INTRO)
-        answers = gr.State([])
+        gr.Markdown(INTRO + (READ_ONLY_INTRO if settings.read_only else ""))
+        # the conversation, kept in the browser's localStorage: a reload restores it, "New chat" clears it
+        conversation = gr.BrowserState([], storage_key=HISTORY_KEY)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
@@ -65,28 +73,44 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                             question = gr.Textbox(show_label=False, placeholder="Ask about the articles…", scale=6,
                                                   elem_id="question", autofocus=True, max_lines=4)
                             ask_btn = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+                        as_typed_btn = gr.Button("Search as typed", size="sm", visible=False,
+                                                 elem_id="search-as-typed")
                         gr.Examples(EXAMPLES, inputs=question, label="Try")
                         status = gr.Markdown(elem_id="status")
                         with gr.Row():
                             new_btn = gr.Button("New chat", size="sm", elem_id="new-chat")
-                            up_btn = gr.Button("👍 Good answer", size="sm", elem_id="thumbs-up")
-                            down_btn = gr.Button("👎 Bad answer", size="sm", elem_id="thumbs-down")
+                            up_btn = gr.Button("Good answer", size="sm", elem_id="thumbs-up",
+                                               elem_classes=["icon-btn", "icon-up"])
+                            down_btn = gr.Button("Bad answer", size="sm", elem_id="thumbs-down",
+                                                 elem_classes=["icon-btn", "icon-down"])
                             case_btn = gr.Button("Save as test case", size="sm", elem_id="save-case")
                             md_btn = gr.Button("Export Markdown", size="sm", elem_id="export-md")
                             json_btn = gr.Button("Export JSON", size="sm", elem_id="export-json")
                         export_file = gr.File(label="Conversation export", interactive=False, visible=False,
                                               elem_id="export-file")
-                        with gr.Accordion("Settings", open=False):
+                        with gr.Accordion("Settings", open=False, elem_id="chat-settings") as settings_box:
                             backend = gr.Textbox(value=settings.llm, label="Answer backend",
                                                  info="extractive, openai:<model> or ollama:<model>")
-                            top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages given to the answerer (top-k)")
+                            top_k = gr.Slider(1, 20, value=settings.top_k, step=1,
+                                              label="Passages given to the answerer (top-k)")
                             language = gr.Dropdown(LANGUAGES, value=settings.answer_language, label="Answer language")
+                            gr.Markdown("**Filter** — search only these articles (empty = all)")
+                            with gr.Row():
+                                f_sources = gr.Dropdown([], multiselect=True, label="Articles",
+                                                        elem_id="filter-sources")
+                                f_outlets = gr.Dropdown([], multiselect=True, label="Outlets",
+                                                        elem_id="filter-outlets")
+                            with gr.Row():
+                                f_from = gr.Textbox(label="Dated from", placeholder="yyyy-mm-dd",
+                                                    elem_id="filter-from", max_lines=1)
+                                f_to = gr.Textbox(label="Dated to", placeholder="yyyy-mm-dd", elem_id="filter-to",
+                                                  max_lines=1)
                         with gr.Accordion("Retrieval debugger", open=False):
                             debugger = gr.HTML("<p>Ask a question to see how retrieval ranked the passages.</p>",
                                                elem_id="debugger")
                     with gr.Column(scale=2):
                         sources = gr.HTML(EMPTY_SOURCES, elem_id="sources-panel")
-                        with gr.Row():
+                        with gr.Row(elem_id="source-controls"):
                             cite_pick = gr.Dropdown(choices=[], label="Citation", interactive=False, scale=3,
                                                     elem_id="cite-pick")
                             open_btn = gr.Button("Open article", scale=1, elem_id="open-article")
@@ -97,19 +121,26 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             with gr.Tab("Evaluation", id="evaluation"):
                 evaluation_tab(assistant)
 
-        ask_outputs = [chatbot, question, sources, debugger, cite_pick, answers, status]
-        ask_inputs = [question, chatbot, answers, backend, top_k, language]
+        answer_outputs = [chatbot, question, sources, debugger, cite_pick, conversation, status, as_typed_btn]
+        ask_inputs = [question, conversation, backend, top_k, language, f_sources, f_outlets, f_from, f_to]
         for trigger in (question.submit, ask_btn.click):
-            trigger(chat.respond, ask_inputs, ask_outputs, show_progress="minimal",
+            trigger(chat.respond, ask_inputs, answer_outputs, show_progress="minimal",
                     concurrency_id=ANSWER_CONCURRENCY_ID)
-        open_btn.click(chat.open_article, [cite_pick, answers], article).then(None, js=SCROLL_TO_MARK)
-        new_btn.click(chat.new_chat, None, [chatbot, question, sources, debugger, cite_pick, answers, status,
-                                            article, export_file])
-        up_btn.click(lambda a: chat.rate(a, "up"), answers, status)
-        down_btn.click(lambda a: chat.rate(a, "down"), answers, status)
-        case_btn.click(chat.save_case, answers, status)
-        md_btn.click(lambda a: chat.export(a, "md"), answers, export_file)
-        json_btn.click(lambda a: chat.export(a, "json"), answers, export_file)
+        as_typed_btn.click(chat.ask_as_typed, [conversation, backend, top_k, language], answer_outputs,
+                           show_progress="minimal", concurrency_id=ANSWER_CONCURRENCY_ID)
+        open_btn.click(chat.open_article, [cite_pick, conversation], article).then(None, js=SCROLL_TO_MARK)
+        cleared = [chatbot, question, sources, debugger, cite_pick, conversation, status, article, export_file,
+                   as_typed_btn]
+        new_btn.click(chat.new_chat, None, cleared)
+        chatbot.clear(chat.new_chat, None, cleared)  # the chat's own bin button clears the whole conversation
+        up_btn.click(lambda s: chat.rate(s, "up"), conversation, status)
+        down_btn.click(lambda s: chat.rate(s, "down"), conversation, status)
+        case_btn.click(chat.save_case, conversation, status)
+        md_btn.click(lambda s: chat.export(s, "md"), conversation, export_file)
+        json_btn.click(lambda s: chat.export(s, "json"), conversation, export_file)
+        settings_box.expand(chat.filter_choices, None, [f_sources, f_outlets])
+        app.load(chat.restore, conversation, [chatbot, sources, debugger, cite_pick, status, as_typed_btn])
+        app.load(chat.filter_choices, None, [f_sources, f_outlets])
         gr.api(AskApi(assistant).ask, api_name="ask", concurrency_id=ANSWER_CONCURRENCY_ID)
     return app
 
@@ -159,7 +190,8 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     return {
         "server_name": settings.host, "server_port": settings.port, "auth": _auth(settings.auth),
         "auth_message": "Log in with the user name and password the server was started with (--auth).",
-        "max_file_size": settings.upload_max_mb * 1024 * 1024, "css_paths": [CSS_PATH], "show_error": False,
+        "max_file_size": settings.upload_max_mb * 1024 * 1024, "css_paths": [CSS_PATH, EVAL_CSS_PATH],
+        "js": JS_PATH.read_text(encoding="utf-8"), "show_error": False,
         "footer_links": ["gradio"], "quiet": False, "allowed_paths": [], "blocked_paths": _private_dirs(settings),
         "enable_monitoring": False, "app_kwargs": {"middleware": [request_guard(settings)]},
     }

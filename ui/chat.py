@@ -1,4 +1,8 @@
-"""Callbacks of the Chat tab: streaming answers, sources, article view, feedback and exports."""
+"""Callbacks of the Chat tab: streaming answers, per-answer sources, filters, article view, feedback and exports.
+
+The conversation lives in the browser (``gr.BrowserState``, see :mod:`ui.history`): every callback gets it as JSON
+and returns the new JSON, so a reload rebuilds the chat (:meth:`ChatHandlers.restore`).
+"""
 
 from __future__ import annotations
 
@@ -13,26 +17,32 @@ import gradio as gr
 
 from assistant.chain import Assistant
 from assistant.errors import UserError
-from assistant.models import Answer, Turn
-from ui import exports, render
+from assistant.models import Answer
+from ui import exports, history, render
+from ui.filters import FilterChoice, outlets_of, sources_of
+from ui.history import Entry
 from ui.log_guard import loggable
 from ui.redaction import redact, secrets_of, short
 
-__all__ = ["ChatHandlers"]
+__all__ = ["ChatHandlers", "LANGUAGES"]
 
 log = logging.getLogger(__name__)
 LANGUAGES = [("auto (the question's)", "auto"), ("Indonesian", "id"), ("English", "en")]
 
 
 class ChatHandlers:
-    """Holds the shared :class:`Assistant`; per-browser state (the answers so far) travels in ``gr.State``."""
+    """Holds the shared :class:`Assistant`; the answers so far travel with each call (browser-side state).
+
+    ``respond`` outputs, in order: chatbot, question box, sources panel, debugger, citation picker, history state,
+    status line and the "Search as typed" button.
+    """
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
         self.export_dir = Path(tempfile.mkdtemp(prefix="assistant-exports-"))
         self._secrets = secrets_of(assistant.settings)
 
-    # -- answering --------------------------------------------------------------------------------------------
+    # -- rendering the conversation ---------------------------------------------------------------------------
     def _describe(self, chunk_id: str) -> str:
         try:
             p = self.assistant.reader.passage(chunk_id)
@@ -41,75 +51,143 @@ class ChatHandlers:
         snippet = p.text[:90].replace("\n", " ")
         return f"{p.title or p.source} @{p.start}: {snippet}…"
 
-    def respond(self, question: str, messages: list[dict[str, Any]], answers: list[Answer], backend: str,
-                top_k: float, language: str) -> Iterator[tuple[Any, ...]]:
-        """Outputs: chatbot, question box, sources, debugger, citation picker, answers state, status."""
-        messages = list(messages or [])
-        answers = list(answers or [])
+    def _doc_text(self, source: str) -> str:
+        return self.assistant.reader.document_text(source)
+
+    @staticmethod
+    def messages(entries: list[Entry]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for turn, e in enumerate(entries, 1):
+            out += [{"role": "user", "content": e.answer.question},
+                    {"role": "assistant", "content": render.answer_markdown(e.answer, turn, e.filters.describe())}]
+        return out
+
+    def _sources(self, entries: list[Entry], pending: str = "") -> str:
+        return render.sources_html([e.answer for e in entries], self._doc_text, pending)
+
+    @staticmethod
+    def _picker(entries: list[Entry]) -> Any:
+        """Citations of every answer, newest first (value ``"<turn>:<n>"``), the latest answer's first picked."""
+        choices = []
+        for turn in range(len(entries), 0, -1):
+            for n, cs in render.group_citations(entries[turn - 1].answer).items():
+                choices.append((f"Answer {turn} · {render.citation_label(cs[0])}", f"{turn}:{n}"))
+        return gr.update(choices=choices, value=choices[0][1] if choices else None, interactive=bool(choices))
+
+    @staticmethod
+    def _as_typed_button(entries: list[Entry]) -> Any:
+        last = entries[-1].answer if entries else None
+        rewritten = last is not None and last.standalone_question.strip() != last.question.strip()
+        return gr.update(visible=rewritten)
+
+    def restore(self, state: Any) -> tuple[Any, ...]:
+        """After a (re)load: chatbot, sources panel, debugger, citation picker, status, "Search as typed" button."""
+        entries = history.load(state)
+        if not entries:
+            return [], render.EMPTY_SOURCES, gr.skip(), self._picker([]), "", gr.update(visible=False)
+        last = entries[-1].answer
+        debug = render.debugger_html(last, self._describe) if last.trace is not None else gr.skip()
+        return (self.messages(entries), self._sources(entries), debug, self._picker(entries),
+                f"Restored {len(entries)} earlier answer(s) · New chat clears them.", self._as_typed_button(entries))
+
+    def filter_choices(self) -> tuple[Any, Any]:
+        """The article and outlet choices of the filter, from the index as it is now (kept picks stay valid)."""
+        files = self.assistant.current_reader().files()
+        return gr.update(choices=sources_of(files)), gr.update(choices=outlets_of(files))
+
+    # -- answering --------------------------------------------------------------------------------------------
+    def respond(self, question: str, state: Any, backend: str, top_k: float, language: str,
+                f_sources: list[str] | None, f_outlets: list[str] | None, f_from: str | None, f_to: str | None,
+                ) -> Iterator[tuple[Any, ...]]:
+        """Answer ``question`` as the next turn of the conversation in ``state``, under the chosen filter."""
+        yield from self._answer(question, history.load(state), backend, top_k, language,
+                                (f_sources, f_outlets, f_from, f_to), rewrite=True, replace_last=False)
+
+    def ask_as_typed(self, state: Any, backend: str, top_k: float, language: str) -> Iterator[tuple[Any, ...]]:
+        """Ask the last question again exactly as typed (no follow-up rewriting), under its own filter; the new
+        answer takes the last one's place."""
+        entries = history.load(state)
+        if not entries:
+            yield (gr.skip(),) * 6 + ("Ask a question first.", gr.update(visible=False))
+            return
+        last = entries[-1]
+        f = last.filters
+        yield from self._answer(last.answer.question, entries[:-1], backend, top_k, language,
+                                (f.sources, f.outlets, f.date_from, f.date_to), rewrite=False, replace_last=True)
+
+    def _answer(self, question: str, entries: list[Entry], backend: str, top_k: float, language: str,
+                picked: tuple[Any, Any, Any, Any], rewrite: bool, replace_last: bool) -> Iterator[tuple[Any, ...]]:
+        hide = gr.update(visible=False)
         try:
             question = self.assistant.validate(question)
-        except UserError as exc:  # empty (or only invisible characters), or too long
+            choice = FilterChoice.from_inputs(*picked)
+            filters = choice.to_filters(self.assistant.current_reader().files())
+        except UserError as exc:  # empty or too long question, bad date, a filter that leaves no article
             gr.Warning(str(exc))
-            yield messages, question, gr.skip(), gr.skip(), gr.skip(), answers, f"⚠️ {exc}"
+            yield gr.skip(), question, gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"Not asked: {exc}", gr.skip()
             return
         limit = self.assistant.settings.log_question_chars
         if limit:
-            log.info("chat ask (%d chars, turn %d): %s", len(question), len(answers) + 1, loggable(question, limit))
-        history = [Turn(question=a.question, answer=a.answer) for a in answers]
-        messages += [{"role": "user", "content": question}, {"role": "assistant", "content": "…"}]
-        yield messages, "", render.pending_sources_html([]), gr.skip(), gr.skip(), answers, "Searching the articles…"
+            log.info("chat ask (%d chars, turn %d): %s", len(question), len(entries) + 1, loggable(question, limit))
+        shown = self.messages(entries)
+        head = f"*Filtered: {choice.describe()}*\n\n" if choice else ""
+        messages = shown + [{"role": "user", "content": question}, {"role": "assistant", "content": head + "…"}]
+        pending = render.pending_sources_html([])
+        yield messages, "", self._sources(entries, pending), gr.skip(), gr.skip(), gr.skip(), \
+            "Searching the articles…", hide
         text = ""
         try:
             events = self.assistant.stream(
-                question, history=history, top_k=int(top_k) if top_k else None, llm=(backend or "").strip() or None,
-                language=language,
+                question, history=history.turns(entries), top_k=int(top_k) if top_k else None,
+                llm=(backend or "").strip() or None, filters=filters, language=language, rewrite=rewrite,
             )
             for ev in events:
                 if ev["type"] == "retrieved":
-                    yield (messages, "", render.pending_sources_html(ev["passages"]), gr.skip(), gr.skip(), answers,
-                           f"Searched for: {ev['standalone_question']}")
+                    searched = ev["standalone_question"]
+                    note = f"Searched as: {searched}" if searched.strip() != question.strip() else "Searching…"
+                    yield (messages, "", self._sources(entries, render.pending_sources_html(ev["passages"])),
+                           gr.skip(), gr.skip(), gr.skip(), note, gr.skip())
                 elif ev["type"] == "token":
                     text += ev["text"]
-                    messages[-1] = {"role": "assistant", "content": text}
-                    yield messages, "", gr.skip(), gr.skip(), gr.skip(), answers, "Answering…"
+                    messages[-1] = {"role": "assistant", "content": head + text}
+                    yield messages, "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), "Answering…", gr.skip()
                 elif ev["type"] == "answer":
                     answer: Answer = ev["answer"]
-                    answers.append(answer)
-                    messages[-1] = {"role": "assistant", "content": render.answer_markdown(answer)}
-                    yield (messages, "", render.sources_html(answer, self.assistant.reader.document_text),
-                           render.debugger_html(answer, self._describe), self._picker(answer), answers,
-                           self._status(answer))
+                    entries = [*entries, Entry(answer, choice)]
+                    yield (self.messages(entries), "", self._sources(entries),
+                           render.debugger_html(answer, self._describe), self._picker(entries),
+                           history.dump(entries), self._status(answer, replace_last), self._as_typed_button(entries))
         except UserError as exc:
             gr.Warning(str(exc))
-            messages[-1] = {"role": "assistant", "content": f"⚠️ {exc}"}
-            yield messages, question, render.EMPTY_SOURCES, gr.skip(), gr.skip(), answers, f"⚠️ {exc}"
+            messages[-1] = {"role": "assistant", "content": f"**Could not answer:** {exc}"}
+            yield messages, question, self._sources(entries), gr.skip(), gr.skip(), gr.skip(), \
+                f"Could not answer: {exc}", hide
         except Exception as exc:  # a failing backend server etc.: one line for the user, the details in the log
             log.exception("answering failed (%s)", type(exc).__name__)
             detail = short(redact(str(exc), self._secrets), 200)
             msg = f"Answering failed ({type(exc).__name__}: {detail}). Check the backend setting and try again."
             gr.Warning(msg)
-            messages[-1] = {"role": "assistant", "content": f"⚠️ {msg}"}
-            yield messages, question, render.EMPTY_SOURCES, gr.skip(), gr.skip(), answers, f"⚠️ {msg}"
+            messages[-1] = {"role": "assistant", "content": f"**Error:** {msg}"}
+            yield messages, question, self._sources(entries), gr.skip(), gr.skip(), gr.skip(), f"Error: {msg}", hide
 
     @staticmethod
-    def _status(answer: Answer) -> str:
+    def _status(answer: Answer, as_typed: bool = False) -> str:
         total = answer.timings_ms.get("total")
         kind = "No answer found" if answer.abstained else f"{len(answer.citations)} citation(s)"
-        return f"{kind} · {answer.backend}" + (f" · {total / 1000:.1f} s" if total else "")
-
-    @staticmethod
-    def _picker(answer: Answer) -> Any:
-        choices = [(render.citation_label(cs[0]), n) for n, cs in render.group_citations(answer).items()]
-        return gr.update(choices=choices, value=choices[0][1] if choices else None, interactive=bool(choices))
+        redo = " · searched as typed" if as_typed else ""
+        return f"{kind} · {answer.backend}{redo}" + (f" · {total / 1000:.1f} s" if total else "")
 
     # -- article view -----------------------------------------------------------------------------------------
-    def open_article(self, n: int | None, answers: list[Answer]) -> str:
-        """The cited article of the last answer, read from the index (only indexed sources, never a file path)."""
-        if not answers or n is None:
+    def open_article(self, picked: str | None, state: Any) -> str:
+        """The article a picked citation (``"<turn>:<n>"``) cites, read from the index (indexed sources only)."""
+        entries = history.load(state)
+        turn_s, _, n_s = str(picked or "").partition(":")
+        if not entries or not turn_s.isdigit() or not n_s.isdigit():
             return '<div class="article-view">Ask a question first, then pick one of its citations.</div>'
-        cites = render.group_citations(answers[-1]).get(int(n), [])
+        turn, n = int(turn_s), int(n_s)
+        cites = render.group_citations(entries[turn - 1].answer).get(n, []) if 1 <= turn <= len(entries) else []
         if not cites:
-            return '<div class="article-view">That citation is not part of the last answer.</div>'
+            return '<div class="article-view">That citation is not part of this conversation any more.</div>'
         cite = cites[0]
         try:
             text = self.assistant.reader.document_text(cite.source)
@@ -120,23 +198,32 @@ class ChatHandlers:
     # -- conversation -----------------------------------------------------------------------------------------
     @staticmethod
     def new_chat() -> tuple[Any, ...]:
-        return ([], "", render.EMPTY_SOURCES, "", gr.update(choices=[], value=None), [], "New conversation.", "",
-                gr.update(value=None, visible=False))
+        """Outputs: chatbot, question, sources, debugger, picker, history state, status, article, export file,
+        "Search as typed" button."""
+        return ([], "", render.EMPTY_SOURCES, "", gr.update(choices=[], value=None, interactive=False), [],
+                "New conversation.", "", gr.update(value=None, visible=False), gr.update(visible=False))
 
-    def export(self, answers: list[Answer], kind: str) -> Any:
+    @staticmethod
+    def _answers(state: Any) -> list[Answer]:
+        return [e.answer for e in history.load(state)]
+
+    def export(self, state: Any, kind: str) -> Any:
+        answers = self._answers(state)
         if not answers:
             gr.Warning("Nothing to export yet: ask a question first.")
             return gr.skip()
         return gr.update(value=str(exports.write_export(self.export_dir, answers, kind)), visible=True)
 
-    def rate(self, answers: list[Answer], rating: str) -> str:
+    def rate(self, state: Any, rating: str) -> str:
+        answers = self._answers(state)
         if not answers:
             gr.Warning("Ask a question first; feedback applies to the last answer.")
             return ""
         exports.append_feedback(self.assistant.settings.feedback_path, answers[-1], rating)
-        return "Thanks — recorded 👍 for the last answer." if rating == "up" else "Thanks — recorded 👎 for the last answer."
+        return f"Thanks — recorded “{'good' if rating == 'up' else 'bad'} answer” for the last answer."
 
-    def save_case(self, answers: list[Answer]) -> str:
+    def save_case(self, state: Any) -> str:
+        answers = self._answers(state)
         if not answers:
             gr.Warning("Ask a question first; the last turn becomes the test case.")
             return ""

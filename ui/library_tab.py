@@ -11,7 +11,10 @@ from assistant.chain import Assistant
 from assistant.errors import BadInput, UserError
 from ui import library
 
-__all__ = ["library_tab"]
+__all__ = ["library_tab", "READ_ONLY_REFUSAL"]
+
+READ_ONLY_REFUSAL = ("this server is read-only (assistant serve --read-only): articles cannot be added, removed or "
+                     "re-indexed here; change the index where it is built")
 
 
 def _progress_cb(progress: gr.Progress) -> Any:
@@ -23,6 +26,10 @@ def _progress_cb(progress: gr.Progress) -> Any:
 def library_tab(app: gr.Blocks, assistant: Assistant) -> None:
     """Lay out the tab (inside an open ``gr.Tab``) and wire its events."""
     settings = assistant.settings
+
+    def refuse_if_read_only() -> None:
+        if settings.read_only:  # the controls are hidden, but a client can still call the route
+            raise gr.Error(READ_ONLY_REFUSAL, title="Read-only", print_exception=False)
 
     def listing() -> tuple[Any, Any]:
         rows = library.library_rows(assistant)
@@ -36,6 +43,7 @@ def library_tab(app: gr.Blocks, assistant: Assistant) -> None:
 
     def add(files: list[str] | None, replace: bool = False, progress: gr.Progress = gr.Progress()
             ) -> tuple[Any, ...]:
+        refuse_if_read_only()
         if not files:
             return gr.skip(), gr.skip(), gr.skip(), "Choose one or more files first."
         try:
@@ -45,11 +53,12 @@ def library_tab(app: gr.Blocks, assistant: Assistant) -> None:
             summary = library.build(assistant, progress=_progress_cb(progress))
         except UserError as exc:
             gr.Warning(str(exc))
-            return gr.skip(), gr.skip(), None, f"⚠️ {exc}"
+            return gr.skip(), gr.skip(), None, f"Not added: {exc}"
         table, pick, line = after_build(summary)
         return table, pick, None, f"{library.saved_line(saved)} {line}"
 
     def remove(source: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        refuse_if_read_only()
         if not source:
             return gr.skip(), gr.skip(), "Pick an article to remove first."
         try:
@@ -59,33 +68,39 @@ def library_tab(app: gr.Blocks, assistant: Assistant) -> None:
             summary = library.build(assistant, progress=_progress_cb(progress))
         except UserError as exc:
             gr.Warning(str(exc))
-            return gr.skip(), gr.skip(), f"⚠️ {exc}"
+            return gr.skip(), gr.skip(), f"Not removed: {exc}"
         table, pick, line = after_build(summary)
         return table, pick, f"Removed {source}. {line}"
 
     def rebuild(progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+        refuse_if_read_only()
         try:
             summary = library.build(assistant, rebuild=True, progress=_progress_cb(progress))
         except UserError as exc:
             gr.Warning(str(exc))
-            return gr.skip(), gr.skip(), f"⚠️ {exc}"
+            return gr.skip(), gr.skip(), f"Rebuild failed: {exc}"
         return after_build(summary)
 
-    gr.Markdown(f"Articles folder: `{settings.articles_dir}` · index: `{settings.index_dir}`. "
-                f"Add {' '.join(settings.upload_types)} files (up to {settings.upload_max_mb} MB each); "
-                "only new or changed files are embedded.")
+    editable = not settings.read_only
+    if editable:
+        gr.Markdown(f"Articles folder: `{settings.articles_dir}` · index: `{settings.index_dir}`. "
+                    f"Add {' '.join(settings.upload_types)} files (up to {settings.upload_max_mb} MB each); "
+                    "only new or changed files are embedded.")
+    else:
+        gr.Markdown("The indexed articles. This server is **read-only**: articles are added, removed and re-indexed "
+                    "where the index is built, not here.", elem_id="library-read-only")
     table = gr.Dataframe(headers=library.LIBRARY_HEADERS, interactive=False, wrap=True, label="Indexed articles",
                          elem_id="library-table", max_height=360,
                          column_widths=["22%", "44%", "14%", "10%", "10%"])
-    with gr.Row():
+    with gr.Row(visible=editable):
         with gr.Column(scale=2):
             upload = gr.File(label="Add articles", file_count="multiple", file_types=list(settings.upload_types),
-                             elem_id="library-upload")
+                             elem_id="library-upload", interactive=editable)
             replace = gr.Checkbox(False, label="Replace files with the same name", elem_id="library-replace")
         with gr.Column(scale=1):
             pick = gr.Dropdown(choices=[], label="Article", elem_id="library-pick")
-            remove_btn = gr.Button("Remove article", variant="stop", elem_id="library-remove")
-            rebuild_btn = gr.Button("Rebuild whole index", elem_id="library-rebuild")
+            remove_btn = gr.Button("Remove article", variant="stop", elem_id="library-remove", interactive=editable)
+            rebuild_btn = gr.Button("Rebuild whole index", elem_id="library-rebuild", interactive=editable)
     lib_status = gr.Markdown(elem_id="library-status")
 
     upload.upload(add, [upload, replace], [table, pick, upload, lib_status])

@@ -13,7 +13,7 @@ from assistant.models import Answer, Citation, RankedPassage
 
 __all__ = [
     "answer_markdown", "sources_html", "article_html", "debugger_html", "pending_sources_html", "EMPTY_SOURCES",
-    "citation_label", "group_citations",
+    "citation_label", "group_citations", "card_id",
 ]
 
 EMPTY_SOURCES = '<div class="src-empty">Sources for the answer appear here.</div>'
@@ -25,20 +25,36 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The answer for the chat bubble: each known [n] becomes a link to its entry in the sources panel."""
+def card_id(turn: int, n: int) -> str:
+    """The sources-panel anchor of marker ``[n]`` of answer ``turn`` (1-based): unique across the conversation."""
+    return f"a{turn}-cite-{n}"
+
+
+def answer_markdown(answer: Answer, turn: int, filter_line: str = "") -> str:
+    """The answer for the chat bubble: each known [n] links to this answer's own card in the sources panel.
+
+    Above it, the filter the question was asked under; below it, the searched form when the question was rewritten.
+    """
     known = {c.n for c in answer.citations}
     text = answer.answer.replace("<", "&lt;").replace(">", "&gt;")
 
     def link(m: re.Match[str]) -> str:
         n = int(m.group(1))
-        return f'<a href="#cite-{n}" class="cite-link">[{n}]</a>' if n in known else m.group(0)
+        return f'<a href="#{card_id(turn, n)}" class="cite-link">[{n}]</a>' if n in known else m.group(0)
 
     text = _MARKER.sub(link, text)
     if answer.abstained:
-        text = "⚠️ " + text + "\n\n*No passage in the indexed articles answers this; the closest ones are listed in Sources.*"
+        text += "\n\n*No passage in the indexed articles answers this; the closest ones are listed in Sources.*"
+    head = f"*Filtered: {_md(filter_line)}*\n\n" if filter_line else ""
     notes = "".join(f"*{_e(n)}*\n\n" for n in answer.notes)
-    return notes + text
+    searched = (f"\n\n*Searched as: {_md(answer.standalone_question)}*"
+                if answer.standalone_question.strip() != answer.question.strip() else "")
+    return head + notes + text + searched
+
+
+def _md(value: str) -> str:
+    """Plain text inside Markdown emphasis: escaped HTML, and no character that would end or start markup."""
+    return re.sub(r"([*_`\[\]\\])", r"\\\1", _e(value))
 
 
 def citation_label(c: Citation) -> str:
@@ -92,32 +108,56 @@ def group_citations(answer: Answer) -> dict[int, list[Citation]]:
     return groups
 
 
-def sources_html(answer: Answer, doc_text: Callable[[str], str] | None = None) -> str:
-    """The sources panel: one card per [n] (passage with the quoted spans marked), or the closest passages."""
+def _cards(answer: Answer, turn: int, doc_text: Callable[[str], str] | None) -> str:
+    """One card per [n] of ``answer`` (passage with the quoted spans marked), or the closest passages."""
     if answer.abstained or not answer.citations:
-        cards = [
+        near = "".join(
             f'<div class="src-card src-near"><div class="src-n">#{p.rank} · score {p.score:.3f}</div>'
             f'{_byline(p.outlet, p.title, p.date, p.source)}<div class="src-text">{_e(p.text)}</div></div>'
             for p in answer.passages[:3]
-        ]
+        )
         head = "No answer in the articles. Closest passages:" if answer.abstained else "Retrieved passages:"
-        return f'<div class="sources"><div class="src-head">{head}</div>{"".join(cards) or "(none)"}</div>'
+        return f'<div class="src-note">{head}</div>{near or "(none)"}'
     cards = []
     for n, cites in group_citations(answer).items():
         c = cites[0]
         weak = "" if all(x.supported for x in cites) else (
             '<span class="src-weak" title="the passage only partly backs the sentence">weak support</span>')
         cards.append(
-            f'<div class="src-card" id="cite-{n}"><div class="src-n">[{n}] {weak}</div>'
+            f'<div class="src-card" id="{card_id(turn, n)}"><div class="src-n">[{n}] {weak}</div>'
             f"{_byline(c.outlet, c.title, c.date, c.source)}"
             f'<div class="src-text">{_context(cites, answer.passages, doc_text)}</div></div>'
         )
-    return f'<div class="sources"><div class="src-head">Sources</div>{"".join(cards)}</div>'
+    return "".join(cards)
+
+
+def _group(answer: Answer, turn: int, doc_text: Callable[[str], str] | None, is_open: bool) -> str:
+    question = answer.question if len(answer.question) <= 90 else answer.question[:89] + "…"
+    return (f'<details class="src-group" id="a{turn}-sources" data-turn="{turn}"{" open" if is_open else ""}>'
+            f'<summary><span class="src-turn">Answer {turn}</span> {_e(question)}</summary>'
+            f"{_cards(answer, turn, doc_text)}</details>")
+
+
+def sources_html(answers: list[Answer], doc_text: Callable[[str], str] | None = None, pending: str = "") -> str:
+    """The sources panel: each answer's own cards (newest first and open; earlier answers folded, still there).
+
+    Card ids are :func:`card_id` (``a<turn>-cite-<n>``), so a marker of any answer opens that answer's card.
+    ``pending`` (from :func:`pending_sources_html`) is shown above while a new answer is being written.
+    """
+    if not answers and not pending:
+        return EMPTY_SOURCES
+    last = len(answers)
+    groups = [_group(a, turn, doc_text, is_open=turn == last and not pending)
+              for turn, a in reversed(list(enumerate(answers, 1)))]
+    head = '<div class="src-head">Sources</div>'
+    return f'<div class="sources" id="sources-scroll">{pending}{head if answers else ""}{"".join(groups)}</div>'
 
 
 def pending_sources_html(passages: list[RankedPassage]) -> str:
+    """The block shown while an answer is written (the passages being read), for :func:`sources_html`."""
     items = "".join(f"<li>{_e(p.title or p.source)}</li>" for p in passages[:5])
-    return f'<div class="sources"><div class="src-head">Reading {len(passages)} passages…</div><ul>{items}</ul></div>'
+    what = f"Reading {len(passages)} passages…" if passages else "Searching the articles…"
+    return f'<div class="src-pending"><div class="src-head">{what}</div><ul>{items}</ul></div>'
 
 
 def article_html(text: str, spans: list[tuple[int, int]], title: str | None, source: str) -> str:

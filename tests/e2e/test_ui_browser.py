@@ -78,8 +78,8 @@ def test_answer_cites_and_sources_panel_marks_the_quote(page, app_url):
 
     _ask(page, QUESTION)
     expect(page.locator("#chatbot")).to_contain_text("[1]")
-    expect(page.locator("#chatbot a[href='#cite-1']").first).to_be_visible()
-    expect(page.locator("#sources-panel #cite-1 mark").first).to_contain_text("64.234")
+    expect(page.locator("#chatbot a[href='#a1-cite-1']").first).to_be_visible()
+    expect(page.locator("#sources-panel #a1-cite-1 mark").first).to_contain_text("64.234")
     page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
     # feedback and export of the same turn
     settings = app_url[1]
@@ -114,7 +114,7 @@ def test_uploaded_article_is_indexed_and_cited(page, tmp_path):
     page.screenshot(path=str(ARTIFACTS / "ui-library.png"), full_page=True)
     page.get_by_role("tab", name="Chat").click()
     _ask(page, NEW_QUESTION)
-    expect(page.locator("#sources-panel #cite-1")).to_contain_text(NEW_ARTICLE)
+    expect(page.locator("#sources-panel #a1-cite-1")).to_contain_text(NEW_ARTICLE)
     expect(page.locator("#chatbot")).to_contain_text("14 Maret 2031")
 
 

@@ -14,7 +14,7 @@ from assistant.errors import BadInput
 from assistant.models import Answer, Citation
 from assistant.question import validate_question
 from assistant.settings import Settings
-from ui import library
+from ui import history, library
 from ui.redaction import MASK, install_redaction, redact, secrets_of, short
 
 ALL = library.ALLOWED_SUFFIXES
@@ -275,13 +275,18 @@ def test_article_view_shows_only_indexed_articles(tmp_path):
     secret = _file(tmp_path, "secret.txt", "RAHASIA")
     reader = _Reader({"a.txt": "Halo. Dunia <script>x</script>"})
     chat = ChatHandlers(SimpleNamespace(reader=reader, settings=Settings(_env_file=None)))  # type: ignore[arg-type]
-    shown = chat.open_article(1, [_cited("a.txt")])
+    def state(source: str) -> list[dict]:  # the conversation as the browser sends it back (it may be forged)
+        return history.dump([history.Entry(_cited(source))])
+
+    shown = chat.open_article("1:1", state("a.txt"))
     assert "<mark" in shown and "&lt;script&gt;" in shown and "<script>" not in shown
     for source in (str(secret), "../secret.txt", "/etc/passwd"):
-        shown = chat.open_article(1, [_cited(source)])
+        shown = chat.open_article("1:1", state(source))
         assert "no longer in the index" in shown and "RAHASIA" not in shown
     assert reader.asked[1:] == [str(secret), "../secret.txt", "/etc/passwd"]  # looked up in the index, never opened
-    assert "not part of the last answer" in chat.open_article(7, [_cited("a.txt")])
+    for picked in ("1:7", "2:1", "0:1", "x"):
+        assert "not part of this conversation" in chat.open_article(picked, state("a.txt")) or \
+            "Ask a question first" in chat.open_article(picked, state("a.txt"))
 
 
 def test_remove_deletes_a_link_never_its_target(tmp_path):

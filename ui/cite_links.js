@@ -1,0 +1,20 @@
+() => {
+  // A marker [n] of any answer opens that answer's own card in the sources panel: the card's group is unfolded,
+  // the card scrolled into view inside the panel and outlined (ids: a<turn>-cite-<n>, see ui/render.py).
+  const CARD = /^a\d+-cite-\d+$/;
+  document.addEventListener("click", (ev) => {
+    const link = ev.target instanceof Element ? ev.target.closest("a[href^='#a']") : null;
+    if (!link) return;
+    const id = decodeURIComponent(link.getAttribute("href").slice(1));
+    if (!CARD.test(id)) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    const card = document.getElementById(id);
+    if (!card) return;
+    const group = card.closest("details");
+    if (group) group.open = true;
+    document.querySelectorAll(".src-card.src-picked").forEach((c) => c.classList.remove("src-picked"));
+    card.classList.add("src-picked");
+    card.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, true);
+}
