@@ -92,6 +92,30 @@ def index(
     )
 
 
+models_app = typer.Typer(no_args_is_help=True, help="The embedding models: do their one-time preparation ahead.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("prepare")
+def models_prepare(
+    names: Annotated[list[str] | None, typer.Argument(help="Embedders to prepare (default: the configured one "
+                                                          "(ASSISTANT_EMBEDDER); `all`: e5-small and e5-small-int8).")
+                     ] = None,
+) -> None:
+    """Convert the bundled e5 weights and export the int8 model now (e.g. at install), so that the first
+    `assistant index` or question does not wait for them."""
+    from index.embedding import prepare_embedder
+
+    settings = _settings()
+    wanted = names or [settings.embedder]
+    if "all" in wanted:
+        wanted = ["e5-small", "e5-small-int8"]
+    for name in dict.fromkeys(wanted):
+        where = prepare_embedder(name, str(settings.index_config().model_cache_dir),
+                                 notify=lambda m: typer.echo(m, err=True))
+        typer.echo(f"{name}: ready ({where})")
+
+
 def _print_answer(answer: Any) -> None:
     for note in answer.notes:
         typer.echo(f"note: {note}")
@@ -119,12 +143,28 @@ def ask(
     outlet: Annotated[list[str] | None, Opt("--outlet", help="Only articles of these outlets (repeatable).")] = None,
     date_from: Annotated[str | None, Opt("--from", help="Only articles dated on/after yyyy-mm-dd.")] = None,
     date_to: Annotated[str | None, Opt("--to", help="Only articles dated on/before yyyy-mm-dd.")] = None,
+    server: Annotated[str | None, Opt("--server", help="Ask a running `assistant serve` at this URL (fast: no "
+                                                  "model loading); its login from ASSISTANT_AUTH.")] = None,
 ) -> None:
     """Answer one question with cited passages."""
     from assistant.question import validate_question
 
     settings = _settings(llm=llm, top_k=top_k)
     validate_question(question, settings.max_question_chars)  # an empty or huge question fails before the index loads
+
+    if server:
+        if llm:
+            raise UserError("--llm applies to a local answer; the server answers with its own backend")
+        from assistant.remote import answer_from_dict, ask_server
+
+        auth = settings.auth.get_secret_value() if settings.auth else None
+        served = ask_server(server, question, top_k=top_k, sources=source, outlets=outlet, date_from=date_from,
+                            date_to=date_to, auth=auth)
+        if as_json:
+            typer.echo(json.dumps(served, ensure_ascii=False, indent=2))
+        else:
+            _print_answer(answer_from_dict(served))
+        return
 
     from assistant.chain import Assistant
 

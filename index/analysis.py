@@ -10,12 +10,16 @@ pass through unchanged ("extradited" stays, "mengekstradisi" → "ekstradisi"). 
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 
 from index.language import STOPWORDS, words
 
-__all__ = ["ANALYZER_VERSION", "analyze", "stem", "normalize_number"]
+__all__ = ["ANALYZER_VERSION", "analyze", "stem", "normalize_number", "StemCache"]
 
 _NUMBER = re.compile(r"^\d{1,3}(?:[.,]\d{3})+$")
 
@@ -27,12 +31,78 @@ def _stemmer():
     return StemmerFactory().create_stemmer()
 
 
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """Sastrawi root of a lower-case word (unchanged when it has no known Indonesian root)."""
+_MAX_STEMS = 500_000  # words kept in memory per process (a long-running server sees new words forever)
+_stems: dict[str, str] = {}  # word -> root, filled by stem() and by StemCache.load()
+
+
+def _stem_uncached(word: str) -> str:
     if not word.isalpha() or len(word) <= 3:
         return word
     return _stemmer().stem(word) or word
+
+
+def stem(word: str) -> str:
+    """Sastrawi root of a lower-case word (unchanged when it has no known Indonesian root); cached per word."""
+    root = _stems.get(word)
+    if root is None:
+        root = _stem_uncached(word)
+        if len(_stems) < _MAX_STEMS:
+            _stems[word] = root
+    return root
+
+
+class StemCache:
+    """The per-word stems kept on disk between builds (Sastrawi costs ~0.5 ms per new word, most of a short file).
+
+    The file is named for the stemmer's package version and the stemming rule's version, so a changed stemmer
+    never reuses old roots; it is a pure cache (deleting it changes nothing but speed).
+    """
+
+    VERSION = 1  # bump when _stem_uncached() changes
+
+    def __init__(self, folder: Path) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            sastrawi = version("PySastrawi")
+        except PackageNotFoundError:
+            sastrawi = "unknown"
+        self.path = Path(folder).expanduser() / f"stems-pysastrawi-{sastrawi}-v{self.VERSION}.json"
+        self._loaded = 0
+
+    def load(self) -> int:
+        """Add the stored stems to this process's cache; returns how many were read (0 when there is no file)."""
+        try:
+            stored = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return 0
+        if not isinstance(stored, dict):
+            return 0
+        for word, root in stored.items():
+            if len(_stems) >= _MAX_STEMS:
+                break
+            if isinstance(word, str) and isinstance(root, str):
+                _stems.setdefault(word, root)
+        self._loaded = len(stored)
+        return self._loaded
+
+    def save(self) -> bool:
+        """Write this process's stems when it knows more words than the file held (atomic; errors ignored)."""
+        if len(_stems) <= self._loaded:
+            return False
+        tmp = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".stems-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(dict(_stems), fh, ensure_ascii=False, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except OSError:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            return False
+        self._loaded = len(_stems)
+        return True
 
 
 def normalize_number(token: str) -> str:

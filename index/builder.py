@@ -19,13 +19,14 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from index.analysis import ANALYZER_VERSION, analyze
+from index.analysis import ANALYZER_VERSION, StemCache, analyze
 from index.bm25 import BM25Index
 from index.chunking import Chunk, chunk_text, split_sentences
 from index.cleaning import content_spans
@@ -87,19 +88,84 @@ def _sentence_sets(text: str, spans: list[tuple[int, int]]) -> list[frozenset[st
     return out
 
 
-def _cached_sentence_sets(docs_dir: Path, doc_id: str, texts: dict[str, str]) -> list[frozenset[str]]:
+def _cached_sentence_sets(docs_dir: Path, doc_id: str, texts: dict[str, str],
+                          spans: list[tuple[int, int]] | None = None) -> list[frozenset[str]]:
     """A document's sentence term sets (for story grouping), computed once and kept beside its text."""
     path = docs_dir / f"{doc_id}.sents.json"
     try:
         return [frozenset(s) for s in json.loads(path.read_text(encoding="utf-8"))]
     except (OSError, ValueError):
         pass
-    text = texts.setdefault(doc_id, read_document(docs_dir.parent, doc_id))
-    sets = _sentence_sets(text, content_spans(text))
+    text = texts.get(doc_id)
+    if text is None:
+        text = texts[doc_id] = read_document(docs_dir.parent, doc_id)
+    sets = _sentence_sets(text, content_spans(text) if spans is None else spans)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps([sorted(s) for s in sets], ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, path)
     return sets
+
+
+class _Worker(threading.Thread):
+    """Runs ``fn`` in a thread; :meth:`result` waits for it and re-raises what it raised."""
+
+    def __init__(self, fn: Callable[[], None], name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self._fn = fn
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._fn()
+        except BaseException as exc:  # handed to the joining thread
+            self._error = exc
+
+    def result(self) -> None:
+        self.join()
+        if self._error is not None:
+            raise self._error
+
+
+@dataclass
+class _NewDoc:
+    rec: FileRecord
+    spans: list[tuple[int, int]]
+    chunks: list[tuple[str, Chunk]]  # (chunk id, chunk)
+
+
+def _analyze_new(docs: list[_NewDoc], docs_dir: Path, texts: dict[str, str],
+                 terms_out: dict[str, dict[str, list[str]]], sets_out: dict[str, list[frozenset[str]]]) -> None:
+    """BM25 terms of each new chunk and the sentence term sets of each new document, stored beside its text."""
+    for d in docs:
+        doc_id = d.rec.doc_id
+        terms = {cid: analyze(ch.text) for cid, ch in d.chunks}
+        terms_tmp = docs_dir / f"{doc_id}.terms-v{ANALYZER_VERSION}.tmp"
+        terms_tmp.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+        os.replace(terms_tmp, docs_dir / f"{doc_id}.terms-v{ANALYZER_VERSION}.json")
+        terms_out[doc_id] = terms
+        sets_out[doc_id] = _cached_sentence_sets(docs_dir, doc_id, texts, d.spans)
+
+
+EMBED_GROUP = 4096  # chunks sorted by length together (less padding) and embedded before each Chroma upsert
+
+
+def _embed_and_store(embedder, store: ChunkStore, todo: list[int], ids: list[str], texts: list[str],
+                     metas: list[dict[str, object]], progress: Callable[[str, int, int], None] | None) -> None:
+    """Embed the chunks ``todo`` (indexes into ids/texts/metas) in big length-sorted groups and upsert each group."""
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("embed", done, len(todo))
+
+    for b in range(0, len(todo), EMBED_GROUP):
+        idx = todo[b : b + EMBED_GROUP]
+        vecs = embedder.embed_documents([texts[i] for i in idx], progress=advance)
+        store.upsert([ids[i] for i in idx], vecs, [texts[i] for i in idx], [metas[i] for i in idx])
+        checkpoint("after-upsert")
 
 
 def build_index(
@@ -174,6 +240,8 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
            progress: Callable[[str, int, int], None] | None, interrupted: bool) -> BuildSummary:
     summary = BuildSummary(files=len(files))
     warming = warm_up(StoreSettings(config.index_dir, "", config.chroma_url))  # overlaps model loading and parsing
+    stems = StemCache(config.model_cache_dir)
+    stems.load()
     embedder = load_embedder(config.embedder, str(config.model_cache_dir), config.embed_batch_size, config.threads)
     signature = config.signature(embedder.dimension)
     old = None if rebuild else load_state(config.index_dir)
@@ -256,10 +324,12 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
         raise BadInput(f"no usable articles in {_printable(path)}: all {len(files)} files were skipped "
                        f"({'; '.join(summary.warnings[:3])})")
 
-    # chunk and embed new/changed documents
+    # chunk new/changed documents (the encoder needs every text before it can sort them by length)
     new_ids: list[str] = []
     new_texts: list[str] = []
     new_meta: list[dict[str, object]] = []
+    texts_cache: dict[str, str] = {}
+    chunked: list[_NewDoc] = []
     for doc, spans in loaded:
         rec = state.files[doc.source]
         text_path = docs_dir / f"{rec.doc_id}.txt"
@@ -267,13 +337,14 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
             tmp = text_path.with_suffix(".tmp")
             tmp.write_text(doc.text, encoding="utf-8", newline="")
             tmp.replace(text_path)
+        texts_cache[rec.doc_id] = doc.text
         chunks = chunk_text(doc.text, spans, config.chunk_tokens, config.chunk_overlap)
-        terms = {}
+        pairs = []
         for ch in chunks:
             cid = chunk_id(doc.source, ch)
             rec.chunk_ids.append(cid)
             state.chunks[cid] = ChunkRecord(cid, rec.doc_id, ch.start, ch.end, ch.index)
-            terms[cid] = analyze(ch.text)
+            pairs.append((cid, ch))
             new_ids.append(cid)
             new_texts.append(ch.text)
             new_meta.append({
@@ -281,10 +352,15 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
                 "position": ch.index, "title": rec.meta.get("title") or "", "outlet": rec.meta.get("outlet") or "",
                 "date": rec.meta.get("date") or "", "language": rec.meta.get("language") or "",
             })
-        terms_tmp = docs_dir / f"{rec.doc_id}.terms-v{ANALYZER_VERSION}.tmp"
-        terms_tmp.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-        os.replace(terms_tmp, docs_dir / f"{rec.doc_id}.terms-v{ANALYZER_VERSION}.json")
+        chunked.append(_NewDoc(rec, spans, pairs))
         summary.indexed += 1
+
+    # Lexical analysis (BM25 terms, story sentence sets: pure Python) runs in a worker thread while this thread
+    # embeds (the model runs outside the GIL), so the encoder is kept busy instead of waiting for it.
+    sentence_sets: dict[str, list[frozenset[str]]] = {}
+    new_terms: dict[str, dict[str, list[str]]] = {}
+    lexical = _Worker(lambda: _analyze_new(chunked, docs_dir, dict(texts_cache), new_terms, sentence_sets),
+                      name="index-analysis")
 
     warming.join()  # the client opened while files were parsed
     store = ChunkStore(StoreSettings(config.index_dir, collection, config.chroma_url), embedder)
@@ -293,24 +369,18 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
     store.open(signature, create=True)
     present = store.existing_ids(new_ids) if new_ids else set()
     todo = [i for i, cid in enumerate(new_ids) if cid not in present]
-    if todo:
-        done = 0
-        step = max(config.embed_batch_size * 4, 64)
-        for b in range(0, len(todo), step):
-            idx = todo[b : b + step]
-            vecs = embedder.embed_documents([new_texts[i] for i in idx])
-            store.upsert([new_ids[i] for i in idx], vecs, [new_texts[i] for i in idx], [new_meta[i] for i in idx])
-            done += len(idx)
-            if progress:
-                progress("embed", done, len(todo))
-            checkpoint("after-upsert")
+    try:
+        _embed_and_store(embedder, store, todo, new_ids, new_texts, new_meta, progress)
+    except BaseException:
+        lexical.join()  # the embedding error is the one to report
+        raise
+    lexical.result()
     summary.embedded = len(todo)
 
     # story ids over all live documents
-    sentence_sets: dict[str, list[frozenset[str]]] = {}
-    texts_cache: dict[str, str] = {}
     for rec in state.doc_sources().values():
-        sentence_sets[rec.doc_id] = _cached_sentence_sets(docs_dir, rec.doc_id, texts_cache)
+        if rec.doc_id not in sentence_sets:
+            sentence_sets[rec.doc_id] = _cached_sentence_sets(docs_dir, rec.doc_id, texts_cache)
     stories = assign_stories(sentence_sets)
     for rec in state.files.values():
         rec.story_id = stories.get(rec.doc_id, rec.doc_id)
@@ -319,12 +389,15 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
     ids: list[str] = []
     all_terms: list[list[str]] = []
     for rec in state.doc_sources().values():
-        terms_path = docs_dir / f"{rec.doc_id}.terms-v{ANALYZER_VERSION}.json"
-        doc_terms = json.loads(terms_path.read_text(encoding="utf-8")) if terms_path.exists() else {}
+        doc_terms = new_terms.get(rec.doc_id)
+        if doc_terms is None:
+            terms_path = docs_dir / f"{rec.doc_id}.terms-v{ANALYZER_VERSION}.json"
+            doc_terms = json.loads(terms_path.read_text(encoding="utf-8")) if terms_path.exists() else {}
         for cid in rec.chunk_ids:
             ids.append(cid)
             all_terms.append(doc_terms.get(cid) or analyze(_chunk_text(texts_cache, docs_dir, state.chunks[cid])))
     bm25 = BM25Index.build(ids, all_terms)
+    stems.save()
     removed_sources = set(old_files) - set(state.files)
     summary.removed = len(removed_sources)
     checkpoint("before-commit")

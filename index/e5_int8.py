@@ -24,14 +24,17 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sys
 import tempfile
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from index.e5_convert import MODEL_NAME, PROMPTS, ensure_model, publish_folder
 from index.errors import UserError
 
-__all__ = ["ensure_int8_model", "export_int8", "INT8_FILE", "INT8_CONFIG"]
+__all__ = ["ensure_int8_model", "export_int8", "int8_folder", "INT8_FILE", "INT8_CONFIG"]
 
 INT8_FILE = "model_int8.onnx"
 INT8_CONFIG = "e5_int8.json"
@@ -69,8 +72,15 @@ def _export_fp32(src: Path, out: Path) -> None:
                           dynamic_axes=axes, opset_version=17, dynamo=False)
 
 
-def export_int8(src: Path, out_dir: Path, hidden: int = 384, heads: int = 12, layers: int = 12) -> Path:
-    """Write ``model_int8.onnx``, ``tokenizer.json`` and ``e5_int8.json`` for the fp32 folder ``src``."""
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def export_int8(src: Path, out_dir: Path, hidden: int = 384, heads: int = 12, layers: int = 12,
+                notify: Callable[[str], None] | None = None) -> Path:
+    """Write ``model_int8.onnx``, ``tokenizer.json`` and ``e5_int8.json`` for the fp32 folder ``src``;
+    ``notify(line)`` hears each of the three steps as it starts."""
+    say = notify or (lambda _m: None)
     try:
         import onnx
     except ImportError as exc:
@@ -86,7 +96,9 @@ def export_int8(src: Path, out_dir: Path, hidden: int = 384, heads: int = 12, la
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # the quantizer warns about pre-processing on the root logger
     try:
+        say("  1/3 exporting the fp32 model to ONNX")
         _export_fp32(src, work / "fp32.onnx")
+        say("  2/3 fusing attention, GELU and LayerNorm")
         fused = optimizer.optimize_model(str(work / "fp32.onnx"), model_type="bert", num_heads=heads,
                                          hidden_size=hidden)
         stats = fused.get_fused_operator_statistics()
@@ -97,6 +109,7 @@ def export_int8(src: Path, out_dir: Path, hidden: int = 384, heads: int = 12, la
             raise RuntimeError(f"expected {layers} FFN output MatMuls in the e5 graph, found {len(keep_fp32)}")
         fused.save_model_to_file(str(work / "fused.onnx"))
         del fused
+        say("  3/3 quantizing the weights to int8")
         quantize_dynamic(str(work / "fused.onnx"), str(out_dir / INT8_FILE), weight_type=QuantType.QInt8,
                          per_channel=True, nodes_to_exclude=keep_fp32,
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
@@ -111,10 +124,25 @@ def export_int8(src: Path, out_dir: Path, hidden: int = 384, heads: int = 12, la
     return out_dir
 
 
-def ensure_int8_model(cache_dir: Path) -> Path:
-    """The int8 folder under ``cache_dir`` (built from the fp32 conversion on first use, then reused)."""
+def int8_folder(cache_dir: Path) -> Path:
+    """Where the int8 model for the bundled weights lives under ``cache_dir`` (it may not be built yet)."""
     src = ensure_model(Path(cache_dir))
-    target = src.parent / f"{MODEL_NAME}-int8-{_FORMAT_VERSION}-{src.name.rsplit('-', 1)[-1]}"
+    return src.parent / f"{MODEL_NAME}-int8-{_FORMAT_VERSION}-{src.name.rsplit('-', 1)[-1]}"
+
+
+def ensure_int8_model(cache_dir: Path, notify: Callable[[str], None] | None = _to_stderr) -> Path:
+    """The int8 folder under ``cache_dir`` (built from the fp32 conversion on first use, then reused).
+
+    The one-time build takes ~30 s on 2 cores: ``notify`` (default: a line on stderr) hears when it starts, each
+    step, and when it is done; ``assistant models prepare`` runs it ahead (e.g. at install).
+    """
+    src = ensure_model(Path(cache_dir))
+    target = int8_folder(cache_dir)
     if (target / INT8_CONFIG).exists():
         return target
-    return publish_folder(target, INT8_CONFIG, lambda tmp: export_int8(src, tmp))
+    say = notify or (lambda _m: None)
+    say("preparing the int8 embedder (once per machine, about 30 s; `assistant models prepare` does it ahead)")
+    t0 = time.perf_counter()
+    folder = publish_folder(target, INT8_CONFIG, lambda tmp: export_int8(src, tmp, notify=say))
+    say(f"int8 embedder ready in {time.perf_counter() - t0:.0f} s: {folder}")
+    return folder

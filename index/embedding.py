@@ -29,7 +29,7 @@ import numpy as np
 
 from index.errors import UserError
 
-__all__ = ["Embedder", "load_embedder", "DEFAULT_EMBEDDER", "E5_ALIASES", "E5_INT8_ALIASES"]
+__all__ = ["Embedder", "load_embedder", "prepare_embedder", "DEFAULT_EMBEDDER", "E5_ALIASES", "E5_INT8_ALIASES"]
 
 log = logging.getLogger(__name__)
 
@@ -187,3 +187,23 @@ def load_embedder(name: str, cache_dir: str, batch_size: int = 32, threads: int 
     model = _load_torch_model(name, cache_dir, threads)
     model.eval()
     return Embedder(name, _SentenceTransformerBackend(model), batch_size=batch_size)
+
+
+def prepare_embedder(name: str, cache_dir: str, notify: Callable[[str], None] | None = None) -> str:
+    """Do the one-time work for embedder ``name`` now (convert the bundled weights, export int8), load it once to
+    check that it runs, and say where it is. For install scripts: the first index or question then starts at once.
+    """
+    if name in E5_INT8_ALIASES:
+        from index.e5_int8 import ensure_int8_model
+
+        where = str(ensure_int8_model(Path(cache_dir), notify=notify))
+    elif name in E5_ALIASES:
+        from index.e5_convert import ensure_model
+
+        where = str(ensure_model(Path(cache_dir)))
+    else:
+        where = name
+    vector = load_embedder(name, cache_dir).embed_query("ok")
+    if vector.shape != (load_embedder(name, cache_dir).dimension,) or not np.isfinite(vector).all():
+        raise UserError(f"the embedder {name!r} loaded but gave no usable vector; delete {where} and run again")
+    return where
