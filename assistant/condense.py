@@ -14,8 +14,9 @@ pronouns it holds: in "Why did Kazakhstan's defence minister lose his job?" the 
 The words are the project's own: :data:`index.language.STOPWORDS` and :data:`assistant.question.QUESTION_WORDS`,
 plus the closed classes of pronouns and demonstratives below (grammar, not phrasings of any question set).
 
-With an LLM, the condense prompt rewrites the follow-ups this rule picks; without one, the previous question's
-names and key words are appended in brackets, so retrieval finds the same topic.
+With an LLM, the condense prompt rewrites the follow-ups this rule picks; without one, :func:`condense_rule` adds
+what is missing: the names a reference may point to, the topic's question words for an ellipsis, or the topic's key
+words for a fragment.
 
 >>> prev = [Turn(question="Berapa orang Rusia yang memasuki Kazakhstan sejak 21 September?", answer="…")]
 >>> condense_rule("Dan berapa yang meninggalkan negara itu?", prev)
@@ -125,9 +126,11 @@ def follow_up_reason(question: str) -> str:
     names, content, asks = _classify(tokens)
     if _SOFT_ELLIPSIS.search(question) and not asks and not content and len(names) <= 3:
         return "ellipsis"  # "Dan Georgia?", "Kalau di Uzbekistan?"
+    ref = _unresolved_reference(tokens, names, content)
+    if ref and content:  # a predicate of its own, the referent missing: "Who replaced him?"
+        return f"reference: {ref}"
     if (not names and len(content) <= 1) or (names and not content and not asks):
         return "fragment"
-    ref = _unresolved_reference(tokens, names, content)
     return f"reference: {ref}" if ref else ""
 
 
@@ -137,18 +140,81 @@ def is_follow_up(question: str) -> bool:
 
 
 def condense_rule(question: str, history: list[Turn]) -> str:
-    """``question`` with the previous question's names and key words appended, when it is a follow-up."""
-    if not history or not is_follow_up(question):
+    """``question`` made searchable on its own when it is a follow-up (unchanged otherwise).
+
+    * an ellipsis that brings its own described subject ("What about the talks in London?") takes the opening
+      question words of the topic's question ("When the talks in London?"); a short one ("Dan Georgia?") also gets
+      the topic's words in brackets;
+    * a personal or possessive reference ("Apa yang dia instruksikan kepada pemerintahnya?") gets the names it may
+      refer to: those of the topic's questions and the new ones of the last answer;
+    * a demonstrative ("negara itu", "that time") or a fragment ("Kapan?") gets the topic's words and those names.
+    """
+    if not history:
         return question
-    present = {w.lower() for w in words(question)}
+    reason = follow_up_reason(question)
+    if not reason:
+        return question
+    tokens = words(question)
+    names, content, _ = _classify(tokens)
+    topic = _topic_turns(history)
+    present = {w.lower() for w in tokens}
+    if reason == "ellipsis":
+        lead = _ELLIPSIS.search(question) or _SOFT_ELLIPSIS.search(question)
+        rest = question[lead.end():].strip(" ,") if lead else question
+        opening = _opening(topic[0].question)
+        searched = f"{opening} {rest}".strip() if opening and opening.lower() not in present else question
+        if len(names) + len(content) >= 3:  # the new subject comes with its own description
+            return searched
+        return _with_terms(searched, _topic_terms(topic, {w.lower() for w in words(searched)}))
+    referents = _topic_terms(topic, present, names_only=True)
+    referents += _answer_names(history[-1].answer, present | {w.lower() for t in topic for w in words(t.question)})
+    word = reason.removeprefix("reference: ")
+    if reason.startswith("reference") and (word.lower() in _PERSONAL | _POSSESSIVE or _nya(word)):
+        return _with_terms(question, referents)  # a person or thing named before: its names suffice
+    terms = _topic_terms(topic, present)  # "negara itu", "Kapan?": what the topic was about
+    return _with_terms(question, terms + [n for n in referents if n not in terms])
+
+
+def _with_terms(question: str, terms: list[str]) -> str:
+    return f"{question} ({' '.join(terms)})" if terms else question
+
+
+def _opening(question: str) -> str:
+    """The question words a question opens with ("How many", "Berapa", "When"), "" when it opens otherwise."""
+    out = []
+    for i, w in enumerate(words(question)):
+        if w.lower() in QUESTION_WORDS or (i and out and out[-1].lower() == "how"):
+            out.append(w)
+        else:
+            break
+    return " ".join(out)
+
+
+def _topic_terms(topic: list[Turn], present: set[str], names_only: bool = False) -> list[str]:
+    """Names and key words of the topic's questions that the question does not already hold."""
     keep: list[str] = []
-    for turn in _topic_turns(history):
-        for w in words(turn.question):
+    for turn in topic:
+        tokens = words(turn.question)
+        names, content, _ = _classify(tokens)
+        for i in sorted(names if names_only else names + content):
+            w = tokens[i]
+            if w.lower() not in present and w not in keep:
+                keep.append(w)
+    return keep
+
+
+def _answer_names(answer: str, known: set[str], limit: int = 3) -> list[str]:
+    """Up to ``limit`` names an answer brings in (capitalised words inside a sentence, not already ``known``): the
+    likely referents of "he"/"dia" after "Who…?". Citation markers and parentheses are left out."""
+    text = re.sub(r"\[\d+\]|\([^)]*\)|\S*\w\.\w\S*", " ", answer)  # markers, asides, web addresses
+    found: list[str] = []
+    for sentence in re.split(r"(?<=[.!?:;“”\"])\s+", text):
+        for i, w in enumerate(words(sentence)):
             lw = w.lower()
-            if lw in STOPWORDS or lw in QUESTION_WORDS or lw in _REFERENCE_WORDS or lw in present or w in keep:
-                continue
-            keep.append(w)
-    return f"{question} ({' '.join(keep)})" if keep else question
+            if i and w[:1].isupper() and lw not in STOPWORDS and lw not in QUESTION_WORDS and lw not in known \
+                    and w not in found:
+                found.append(w)
+    return found[:limit]
 
 
 def _topic_turns(history: list[Turn], limit: int = 3) -> list[Turn]:

@@ -38,7 +38,7 @@ FOLLOW_UPS = [
     ("Mengapa jabatannya dicopot?", "reference: jabatannya"),
     ("How many passengers took that ferry?", "reference: that"),
     ("Apa yang diputuskan rapat tersebut kemarin?", "reference: tersebut"),
-    ("How long did it take?", "fragment"),
+    ("How long did it take?", "reference: it"),
 ]
 
 
@@ -52,12 +52,27 @@ def test_questions_with_their_own_subject_stand_alone(question):
 def test_questions_that_lean_on_the_conversation_are_follow_ups(question, reason):
     assert follow_up_reason(question) == reason
     rewritten = condense_rule(question, PREVIOUS)
-    assert rewritten.startswith(question) and "Merak" in rewritten and "3 Mei" in rewritten
+    assert "Merak" in rewritten and "3 Mei" in rewritten  # the topic's names
+    if reason == "ellipsis":  # the topic's question words ask about the new subject
+        assert rewritten.startswith("Berapa ") and question.split()[-1] in rewritten
+    else:
+        assert rewritten.startswith(question)
 
 
-def test_the_previous_topic_is_appended_once_and_without_words_already_asked():
-    rewritten = condense_rule("Dan berapa pengungsi yang pulang dari pelabuhan itu?", PREVIOUS)
+def test_a_reference_gets_the_topic_it_may_refer_to():
+    rewritten = condense_rule("Dan berapa pengungsi yang pulang dari pelabuhan itu?", PREVIOUS)  # demonstrative
     assert rewritten == "Dan berapa pengungsi yang pulang dari pelabuhan itu? (jumlah tiba Merak 3 Mei)"
+    who = [Turn(question="Siapa yang memimpin evakuasi di Pelabuhan Merak?",
+                answer="Evakuasi dipimpin oleh Kolonel Hendra Wijaya dari Basarnas. [1]")]
+    assert condense_rule("Ke mana dia dipindahkan setelah evakuasi?", who) == (
+        "Ke mana dia dipindahkan setelah evakuasi? (Pelabuhan Merak Kolonel Hendra Wijaya)")
+
+
+def test_an_ellipsis_with_its_own_described_subject_takes_the_question_words_only():
+    previous = [Turn(question="Kapan jembatan Suramadu ditutup untuk truk?", answer="Pada 2 Mei. [1]")]
+    assert condense_rule("Bagaimana dengan pembukaan jalur kereta bandara?", previous) == (
+        "Kapan pembukaan jalur kereta bandara?")
+    assert condense_rule("What about Gresik?", previous) == "Kapan Gresik? (jembatan Suramadu ditutup truk)"
 
 
 def test_without_history_nothing_is_rewritten():
