@@ -31,14 +31,15 @@ from ui.log_guard import guard_output
 from ui.redaction import install_redaction, secrets_of
 from ui.render import EMPTY_SOURCES
 
-__all__ = ["build_app", "launch_app", "serve", "launch_options", "request_guard", "CSS_PATH", "JS_PATH", "ANSWER_CONCURRENCY_ID"]
+__all__ = ["build_app", "launch_app", "serve", "launch_options", "request_guard", "CSS_PATH", "JS_PATHS", "page_js", "ANSWER_CONCURRENCY_ID"]
 
 log = logging.getLogger(__name__)
 CACHE_CLEANUP = (1800, 3600)  # every 30 min, delete cached files older than 1 h
 ANSWER_CONCURRENCY_ID = "answer"  # chat answers and /ask API calls share the queue's concurrency limit
 
 CSS_PATH = Path(__file__).resolve().parent / "style.css"
-JS_PATH = Path(__file__).resolve().parent / "cite_links.js"
+# scripts run once per page load: markers open their answer's cards; refused uploads say why in their box
+JS_PATHS = [Path(__file__).resolve().parent / name for name in ("cite_links.js", "upload_errors.js")]
 HISTORY_KEY = "article-assistant-conversation"  # the localStorage key of the conversation
 SCROLL_TO_MARK = "() => { setTimeout(() => document.getElementById('hl')?.scrollIntoView({block: 'center'}), 150); }"
 EXAMPLES = [
@@ -185,13 +186,19 @@ def request_guard(settings: Settings) -> Middleware:
                       upload_max_body=(settings.upload_max_mb * UPLOAD_BATCH_FILES + 1) * mb)
 
 
+def page_js() -> str:
+    """One function for ``launch(js=...)`` that runs each of :data:`JS_PATHS` (each file is one arrow function)."""
+    calls = "".join(f"({p.read_text(encoding='utf-8').strip()})();\n" for p in JS_PATHS)
+    return "() => {\n" + calls + "}"
+
+
 def launch_options(settings: Settings) -> dict[str, Any]:
     """The keyword arguments :func:`launch_app` gives ``Blocks.launch`` (before any overrides)."""
     return {
         "server_name": settings.host, "server_port": settings.port, "auth": _auth(settings.auth),
         "auth_message": "Log in with the user name and password the server was started with (--auth).",
         "max_file_size": settings.upload_max_mb * 1024 * 1024, "css_paths": [CSS_PATH, EVAL_CSS_PATH],
-        "js": JS_PATH.read_text(encoding="utf-8"), "show_error": False,
+        "js": page_js(), "show_error": False,
         "footer_links": ["gradio"], "quiet": False, "allowed_paths": [], "blocked_paths": _private_dirs(settings),
         "enable_monitoring": False, "app_kwargs": {"middleware": [request_guard(settings)]},
     }

@@ -121,7 +121,7 @@ class ChatHandlers:
         try:
             question = self.assistant.validate(question)
             choice = FilterChoice.from_inputs(*picked)
-            filters = choice.to_filters(self.assistant.current_reader().files())
+            filters = choice.to_filters(self.assistant)
         except UserError as exc:  # empty or too long question, bad date, a filter that leaves no article
             gr.Warning(str(exc))
             yield gr.skip(), question, gr.skip(), gr.skip(), gr.skip(), gr.skip(), f"Not asked: {exc}", gr.skip()

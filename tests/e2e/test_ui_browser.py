@@ -108,6 +108,14 @@ def test_uploaded_article_is_indexed_and_cited(page, tmp_path):
     new = tmp_path / NEW_ARTICLE
     new.write_text(NEW_TEXT, encoding="utf-8")
     page.get_by_role("tab", name="Library").click()
+    # refused uploads say why where the user looks: in the box (refused by the browser) or right below it
+    (tmp_path / "tool.exe").write_bytes(b"MZ" + b"\0" * 64)
+    page.locator("#library-upload input[type=file]").set_input_files(str(tmp_path / "tool.exe"))
+    expect(page.locator("#library-upload")).to_contain_text("Not added: Invalid file type: tool.exe")
+    page.locator("#library-upload button[aria-label='Clear']").first.click()
+    (tmp_path / "fake.pdf").write_text("just text", encoding="utf-8")
+    page.locator("#library-upload input[type=file]").set_input_files(str(tmp_path / "fake.pdf"))
+    expect(page.locator("#library-status")).to_contain_text("Not added: fake.pdf is not a PDF file")
     page.locator("#library-upload input[type=file]").set_input_files(str(new))
     expect(page.locator("#library-status")).to_contain_text("Added", timeout=WAIT_MS)
     expect(page.locator("#library-table")).to_contain_text(NEW_ARTICLE)
