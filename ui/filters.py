@@ -87,6 +87,10 @@ def sources_of(files: Iterable[FileRecord]) -> list[str]:
 
 
 def outlets_of(files: Iterable[FileRecord]) -> list[str]:
-    """The distinct outlets of the indexed articles, sorted."""
-    found = {str(f.meta.get("outlet")).strip() for f in files if f.meta and f.meta.get("outlet")}
-    return sorted((o for o in found if o), key=str.casefold)
+    """The distinct outlets of the indexed articles (one spelling per outlet, whatever the case), sorted."""
+    found: dict[str, str] = {}
+    for f in files:
+        name = str((f.meta or {}).get("outlet") or "").strip()
+        if name:
+            found.setdefault(name.casefold(), name)
+    return sorted(found.values(), key=str.casefold)
