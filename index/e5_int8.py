@@ -46,8 +46,11 @@ _ONNX_MISSING = ("building the int8 embedder needs the package onnx: run `.venv/
 
 def _export_fp32(src: Path, out: Path) -> None:
     import torch
+    import transformers
     from transformers import AutoModel
 
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()  # "Loading weights" would break the export's own progress lines
     model = AutoModel.from_pretrained(str(src), attn_implementation="eager", dtype=torch.float32)
     model.eval()
 

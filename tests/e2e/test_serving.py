@@ -319,6 +319,28 @@ def test_raw_question_is_logged_cut_and_escaped(server):
     assert "Traceback" not in log.decode("utf-8") and len(log) < 5000
 
 
+def test_ask_from_the_shell_through_the_running_server(server, client):
+    """`assistant ask --server URL` answers through the resident server (login from ASSISTANT_AUTH) with the same
+    answer object as the /ask API; without the login, or with a bad filter, it is one line and exit 1."""
+    url, tmp, _ = server
+    env = served_env(tmp)
+    env["ASSISTANT_AUTH"] = f"{USER}:{PASSWORD}"
+    question = "Berapa orang Rusia yang memasuki Kazakhstan?"
+    cmd = [str(ASSISTANT), "ask", "--server", url, question]
+    res = subprocess.run([*cmd, "--json"], env=env, capture_output=True, text=True, timeout=ANSWER_TIMEOUT)
+    assert res.returncode == 0, res.stderr[-2000:]
+    got = json.loads(res.stdout)
+    direct = client.predict(question, api_name="/ask")
+    assert (got["answer"], got["citations"]) == (direct["answer"], direct["citations"]) and got["citations"]
+    shown = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=ANSWER_TIMEOUT)
+    assert shown.returncode == 0 and got["answer"] in shown.stdout and "[1] " in shown.stdout, shown.stderr[-2000:]
+    for extra, expected in (([], "needs a login"), (["--from", "30/09/2022"], "yyyy-mm-dd")):
+        bad_env = {k: v for k, v in env.items() if k != "ASSISTANT_AUTH" or extra}
+        bad = subprocess.run([*cmd, *extra], env=bad_env, capture_output=True, text=True, timeout=ANSWER_TIMEOUT)
+        assert bad.returncode == 1 and expected in bad.stderr, bad.stderr[-2000:]
+        assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+
+
 def test_repeated_wrong_logins_are_slowed_down(server):
     """30 wrong passwords in a row: after 5, each try waits a doubling delay (429 + Retry-After) — then the right
     password works again. (Runs last: the module's other logins come from the same address.)"""

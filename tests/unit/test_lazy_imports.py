@@ -49,3 +49,11 @@ def test_index_modules_do_not_import_gradio_or_models(module):
 
 def test_answering_modules_do_not_import_gradio():
     assert "gradio" not in _loaded_after("import assistant.chain, assistant.retrieval, assistant.extractive")
+
+
+def test_ask_through_a_server_loads_no_model_index_or_gradio():
+    """`assistant ask --server URL` needs only an HTTP client (here the server is down: one line, exit 1)."""
+    code = ("import sys\nsys.argv = ['assistant', 'ask', '--server', 'http://127.0.0.1:9', 'Siapa Tokayev?']\n"
+            "from assistant.cli import main\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 1, exc.code")
+    assert not _loaded_after(code)  # none of gradio, torch, transformers, onnxruntime, chromadb
