@@ -20,7 +20,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from assistant.answer_model import load_answer_model
 from assistant.backends import is_extractive, make_chat_model
 from assistant.citations import citations_from_picks, load_support_model, verify_generated
-from assistant.condense import condense_rule, history_text, is_follow_up
+from assistant.condense import answer_form, condense_rule, history_text, is_follow_up
 from assistant.errors import BackendUnavailable
 from assistant.extractive import answer_extractively
 from assistant.filters import make_filters
@@ -141,7 +141,7 @@ class Assistant:
             language = self.language_for(inp["question"], answer_language)
             reader = inp["reader"]
             if is_extractive(llm):
-                out = self._extractive(result, language, reader)
+                out = self._extractive(result, language, reader, _asked(inp))
             else:
                 raw = (self._model(llm) | StrOutputParser()).invoke(self.messages(inp["standalone"], result, language))
                 out = self._verify(raw, result, language, reader)
@@ -165,10 +165,16 @@ class Assistant:
         result = retrieve(inp["reader"], self.settings, inp["standalone"], top_k, filters)
         return {**inp, "result": result, "t": {**inp["t"], "retrieve": _ms(t0)}}
 
-    def _extractive(self, result: RetrievalResult, language: str, reader: IndexReader) -> dict[str, Any]:
+    def _extractive(self, result: RetrievalResult, language: str, reader: IndexReader,
+                    asked: str | None = None) -> dict[str, Any]:
+        """``asked``: a rewritten follow-up without its retrieval-only words (:func:`assistant.condense.answer_form`);
+        sentences are judged by it, the passages having been found with the whole rewrite."""
         s = self.settings
         model = load_answer_model(s.embedder, s.chunk_tokens, s.chunk_overlap)
-        ex = answer_extractively(result.question, result.passages, reader, result.query_vector, result.scores, model)
+        info, vector = result.question, result.query_vector
+        if asked and asked != info.text:
+            info, vector = analyse_question(asked), reader.embedder.embed_query(asked)
+        ex = answer_extractively(info, result.passages, reader, vector, result.scores, model)
         by_article = result.question.is_("compare")
         text = ex.answer_text(result.passages, language, by_article) if not ex.abstained else REFUSALS[language]
         return {"text": text, "citations": citations_from_picks(ex.picks, result.passages), "removed": [],
@@ -230,7 +236,7 @@ class Assistant:
         t0 = time.perf_counter()
         language = self.language_for(inp["question"], language)
         if is_extractive(llm):
-            out = self._extractive(result, language, reader)
+            out = self._extractive(result, language, reader, _asked(inp))
             for piece in _pieces(out["text"]):
                 yield {"type": "token", "text": piece}
         else:
@@ -242,6 +248,11 @@ class Assistant:
         inp.update(out, language=language)
         inp["t"]["answer"] = _ms(t0)
         yield {"type": "answer", "answer": self._answer(inp, llm)}
+
+
+def _asked(inp: dict[str, Any]) -> str | None:
+    """The rewritten question's answer form, None when the question was searched as typed."""
+    return answer_form(inp["standalone"]) if inp["standalone"] != inp["question"] else None
 
 
 def _pieces(text: str) -> Iterator[str]:

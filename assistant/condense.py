@@ -33,7 +33,7 @@ from assistant.models import Turn
 from assistant.question import QUESTION_WORDS
 from index.language import STOPWORDS, words
 
-__all__ = ["condense_rule", "follow_up_reason", "is_follow_up", "history_text"]
+__all__ = ["condense_rule", "follow_up_reason", "is_follow_up", "history_text", "answer_form"]
 
 # Openings that ask the previous question again about something else (an ellipsis).
 _ELLIPSIS = re.compile(r"^\W*(?:(?:dan|lalu|terus|kemudian|and|so|then)\s+)?(?:what about|how about|what of|"
@@ -177,6 +177,17 @@ def condense_rule(question: str, history: list[Turn]) -> str:
 
 def _with_terms(question: str, terms: list[str]) -> str:
     return f"{question} ({' '.join(terms)})" if terms else question
+
+
+def answer_form(searched: str) -> str:
+    """The question a :func:`condense_rule` rewrite asks, without the bracketed words added for retrieval: the
+    answerer judges sentences by it, so the earlier topic's words do not pull the earlier answer back.
+
+    >>> answer_form("Dan berapa yang meninggalkan negara itu? (orang Rusia memasuki Kazakhstan)")
+    'Dan berapa yang meninggalkan negara itu?'
+    """
+    head, sep, tail = searched.rpartition(" (")
+    return head if sep and tail.endswith(")") and "(" not in tail and head.strip() else searched
 
 
 def _opening(question: str) -> str:
