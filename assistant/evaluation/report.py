@@ -6,6 +6,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation.charts import latency_bins
+
 __all__ = ["write_reports", "DEFINITIONS", "KEY_METRICS", "fmt"]
 
 KEY_METRICS = ("hit_at_k", "evidence_recall_at_k", "mrr", "ndcg_at_10", "answer_correct", "token_f1",
@@ -118,19 +120,16 @@ def _bars(groups: dict[str, dict[str, Any]]) -> str:
     return f"<table>{head}</tr>{body}</table>"
 
 
-def _histogram(values: list[float], bins: int = 12, w: int = 520, h: int = 160) -> str:
-    if not values:
+def _histogram(values: list[float], w: int = 520, h: int = 160) -> str:
+    bins = latency_bins(values)
+    if not bins:
         return "<p class='muted'>no latencies</p>"
-    lo, hi = min(values), max(values)
-    step = (hi - lo) / bins or 1.0
-    counts = [0] * bins
-    for v in values:
-        counts[min(bins - 1, int((v - lo) / step))] += 1
-    top, bw = max(counts), (w - 40) / bins
+    lo, hi = bins[0]["from_ms"], bins[-1]["to_ms"]
+    top, bw = max(b["count"] for b in bins), (w - 40) / len(bins)
     rects = "".join(
-        f'<rect x="{30 + i * bw:.1f}" y="{h - 20 - c / top * (h - 40):.1f}" width="{bw - 2:.1f}" '
-        f'height="{c / top * (h - 40):.1f}" fill="#3a7bd5"><title>{lo + i * step:.0f}–{lo + (i + 1) * step:.0f} ms: '
-        f'{c}</title></rect>' for i, c in enumerate(counts))
+        f'<rect x="{30 + i * bw:.1f}" y="{h - 20 - b["count"] / top * (h - 40):.1f}" width="{bw - 2:.1f}" '
+        f'height="{b["count"] / top * (h - 40):.1f}" fill="#3a7bd5"><title>{b["label"]} ms: {b["count"]}</title></rect>'
+        for i, b in enumerate(bins))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" aria-label="latency histogram">'
             f'{rects}<line x1="30" y1="{h - 20}" x2="{w - 10}" y2="{h - 20}" stroke="#555"/>'
             f'<text x="30" y="{h - 5}" font-size="11">{lo:.0f} ms</text>'
