@@ -130,7 +130,7 @@ class ChatHandlers:
         if limit:
             log.info("chat ask (%d chars, turn %d): %s", len(question), len(entries) + 1, loggable(question, limit))
         shown = self.messages(entries)
-        head = f"*Filtered: {choice.describe()}*\n\n" if choice else ""
+        head = render.filter_markdown(choice.describe())
         messages = shown + [{"role": "user", "content": question}, {"role": "assistant", "content": head + "…"}]
         pending = render.pending_sources_html([])
         yield messages, "", self._sources(entries, pending), gr.skip(), gr.skip(), gr.skip(), \

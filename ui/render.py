@@ -13,7 +13,7 @@ from assistant.models import Answer, Citation, RankedPassage
 
 __all__ = [
     "answer_markdown", "sources_html", "article_html", "debugger_html", "pending_sources_html", "EMPTY_SOURCES",
-    "citation_label", "group_citations", "card_id",
+    "citation_label", "group_citations", "card_id", "filter_markdown",
 ]
 
 EMPTY_SOURCES = '<div class="src-empty">Sources for the answer appear here.</div>'
@@ -45,11 +45,16 @@ def answer_markdown(answer: Answer, turn: int, filter_line: str = "") -> str:
     text = _MARKER.sub(link, text)
     if answer.abstained:
         text += "\n\n*No passage in the indexed articles answers this; the closest ones are listed in Sources.*"
-    head = f"*Filtered: {_md(filter_line)}*\n\n" if filter_line else ""
+    head = filter_markdown(filter_line)
     notes = "".join(f"*{_e(n)}*\n\n" for n in answer.notes)
     searched = (f"\n\n*Searched as: {_md(answer.standalone_question)}*"
                 if answer.standalone_question.strip() != answer.question.strip() else "")
     return head + notes + text + searched
+
+
+def filter_markdown(filter_line: str) -> str:
+    """The line above an answer naming the filter it was asked under ('' without one), escaped."""
+    return f"*Filtered: {_md(filter_line)}*\n\n" if filter_line else ""
 
 
 def _md(value: str) -> str:
