@@ -89,6 +89,13 @@ def run_command(settings: Any, questions_path: Path, out: Path | None, workers: 
     lines = [f"{summary['questions']} questions ({ov['n_answerable']} answerable) in {summary['duration_s']} s"]
     lines += [f"  {k:<24}{fmt(ov.get(k)):>10}" for k in SHOWN]
     lines += [f"  failures: {', '.join(f'{k} {v}' for k, v in ov['failures'].items() if v) or 'none'}"]
+    conv = summary["metrics"].get("conversation")
+    if conv:
+        for name, g in (("follow-ups", conv["follow_up"]), ("topic switches", conv["topic_switch"])):
+            lines.append(f"  {name + ' (' + str(g['n']) + ')':<24}right rewrite decision "
+                         f"{fmt(g['rewrite_decision_accuracy'])}, answer correct {fmt(g['answer_correct'])}")
+        if conv["wrong_decisions"]:
+            lines.append(f"  wrong rewrite decisions: {', '.join(conv['wrong_decisions'])}")
     lines += [f"warning: {w}" for w in summary["warnings"]]
     lines.append(f"results: {out}/ (report.html, report.md, summary.json, results.jsonl)")
     return "\n".join(lines)

@@ -4,6 +4,13 @@ Fields: ``question`` (required), ``id``, ``lang``, ``type``, ``answer``, ``answe
 ``answerable``; extra fields are ignored. In CSV the list columns hold a JSON list, a Python list (as pandas writes
 one) or ``|``-separated values.
 
+* **Conversations.** ``history`` (a list of earlier questions) makes an item the last turn of a conversation; or
+  rows sharing a ``conversation`` id are its turns, in ``turn`` order (1, 2, ...): each row's history is the
+  questions of the turns before it. The evaluator replays the history through the same chain (their answers become
+  the conversation) and scores the item's own question. ``follow_up: true|false`` (or ``kind: follow-up`` /
+  ``topic-switch``) says whether that question leans on the conversation: the summary reports how often the
+  rewrite decision was right, and the answers' accuracy, per kind.
+
 * **What is scored.** A question is *unanswerable* only when marked so (``answerable: false``, ``unanswerable: true``,
   ``is_impossible: true`` or ``type: unanswerable``), or when it gives nothing to score against (no answer, no
   evidence, no sources). Otherwise it is answerable: its answer is scored against ``answer``/``evidence`` when given,
@@ -30,7 +37,9 @@ from index.language import detect_language
 
 __all__ = ["EvalItem", "QuestionSet", "load_items", "load_set", "parse_item", "ALIASES", "FIELD_LIMIT"]
 
-LIST_FIELDS = ("answer_aliases", "sources", "evidence")
+LIST_FIELDS = ("answer_aliases", "sources", "evidence", "history")
+KINDS = {"follow-up": True, "followup": True, "follow_up": True, "topic-switch": False, "topic_switch": False,
+         "switch": False, "standalone": False}
 # canonical field: accepted column names, preferred first (names are compared lower-cased, spaces as underscores)
 ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "question_id", "qid", "query_id"),
@@ -42,6 +51,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "evidence": ("evidence", "reference_contexts", "contexts", "context"),
     "lang": ("lang", "language"),
     "type": ("type", "question_type", "evolution_type", "synthesizer_name"),
+    "history": ("history", "previous_questions"),
+    "conversation": ("conversation", "conversation_id", "dialogue_id"),
+    "turn": ("turn", "turn_index"),
+    "follow_up": ("follow_up", "is_follow_up"),
+    "kind": ("kind",),
 }
 # an explicit answerability mark and its polarity (True: the field says "answerable")
 MARKS = {"answerable": True, "is_answerable": True, "unanswerable": False, "is_unanswerable": False,
@@ -64,6 +78,10 @@ class EvalItem:
     sources: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     unanswerable: bool = False  # marked so explicitly
+    history: tuple[str, ...] = ()  # earlier questions of the conversation, replayed before this one
+    conversation: str = ""
+    turn: int | None = None
+    follow_up: bool | None = None  # whether the question leans on the conversation (None: not tagged)
 
     @property
     def answerable(self) -> bool:
@@ -153,8 +171,56 @@ def parse_item(raw: Any, where: str, row_id: str | None = None) -> EvalItem:
         raise BadInput(f"{where}: marked answerable but gives no answer, evidence or sources to score against")
     lang = _as_text(raw.get("lang"), "lang", where) or detect_language(question)
     item = EvalItem(id=_as_text(raw["id"], "id", where), question=question, lang=lang, type=kind, answer=answer,
-                    unanswerable=unanswerable, **lists)
+                    unanswerable=unanswerable, **lists, **_conversation_fields(raw, where))
     return item if kind else replace(item, type="factoid" if item.answerable else "unanswerable")
+
+
+def _conversation_fields(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    conversation = _as_text(raw.get("conversation"), "conversation", where)
+    turn_text = _as_text(raw.get("turn"), "turn", where)
+    turn = None
+    if turn_text:
+        if not turn_text.isdigit() or int(turn_text) < 1:
+            raise BadInput(f"{where}: field 'turn' must be a whole number from 1 (got {turn_text[:20]!r})")
+        turn = int(turn_text)
+    if conversation and turn is None:
+        raise BadInput(f"{where}: field 'conversation' needs a 'turn' (1, 2, ...) to order the questions")
+    if turn is not None and not conversation:
+        raise BadInput(f"{where}: field 'turn' needs a 'conversation' id")
+    follow_up = _as_flag(raw.get("follow_up"), "follow_up", where)
+    kind = _as_text(raw.get("kind"), "kind", where).lower()
+    if kind:
+        if kind not in KINDS:
+            raise BadInput(f"{where}: field 'kind' must be follow-up or topic-switch (got {kind[:30]!r})")
+        if follow_up is not None and follow_up != KINDS[kind]:
+            raise BadInput(f"{where}: 'kind: {kind}' contradicts 'follow_up: {str(follow_up).lower()}'")
+        follow_up = KINDS[kind]
+    return {"conversation": conversation, "turn": turn, "follow_up": follow_up}
+
+
+def _link_turns(items: list[EvalItem], wheres: list[str]) -> list[EvalItem]:
+    """Give each turn of a ``conversation`` the questions of its earlier turns as history."""
+    turns: dict[str, dict[int, EvalItem]] = {}
+    for item, where in zip(items, wheres, strict=True):
+        if not item.conversation:
+            continue
+        if item.history:
+            raise BadInput(f"{where}: give either 'history' or 'conversation' and 'turn', not both")
+        seen = turns.setdefault(item.conversation, {})
+        if item.turn in seen:
+            raise BadInput(f"{where}: conversation '{item.conversation}' has two turns {item.turn}")
+        seen[item.turn or 0] = item
+    out = []
+    for item in items:
+        if item.conversation:
+            ordered = turns[item.conversation]
+            missing = [t for t in range(1, item.turn or 0) if t not in ordered]
+            if missing:
+                raise BadInput(f"conversation '{item.conversation}': turn {missing[0]} is missing "
+                               f"(turn {item.turn} needs every earlier turn)")
+            item = replace(item, history=tuple(ordered[t].question for t in range(1, item.turn or 0)))
+        out.append(item)
+    return out
 
 
 def _key(name: str) -> str:
@@ -322,6 +388,7 @@ def load_set(path: Path) -> QuestionSet:
     if generate and rows:
         notes.append(f"no id column: questions are numbered row-1 to row-{len(rows)} in file order")
     items: list[EvalItem] = []
+    wheres: list[str] = []
     seen: dict[str, str] = {}
     for n, (where, raw) in enumerate(rows, start=1):
         item = parse_item(_canonical(raw, plan) if isinstance(raw, dict) else raw, where,
@@ -330,9 +397,10 @@ def load_set(path: Path) -> QuestionSet:
             raise BadInput(f"{where}: duplicate id '{item.id}' (first at {seen[item.id]})")
         seen[item.id] = where
         items.append(item)
+        wheres.append(where)
     if not items:
         raise BadInput(f"{path.name}: no questions in the file")
-    return QuestionSet(items, notes)
+    return QuestionSet(_link_turns(items, wheres), notes)
 
 
 def load_items(path: Path) -> list[EvalItem]:

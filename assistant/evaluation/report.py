@@ -40,6 +40,8 @@ DEFINITIONS = {
                  "question is attributed to retrieval (not hit@k), answer, abstention (an unanswerable answered) "
                  "or error.",
     "latency": "Wall-clock milliseconds per question (p50 / p95), retrieval and answering included.",
+    "rewrite_decision_accuracy": "Conversation items tagged follow-up or topic switch: share whose question was "
+    "rewritten exactly when it is a follow-up (a topic switch must be searched as typed).",
 }
 
 
@@ -70,6 +72,19 @@ def _md_table(groups: dict[str, dict[str, Any]], label: str) -> list[str]:
     return lines
 
 
+def conversation_lines(summary: dict[str, Any]) -> list[str]:
+    """A markdown table of the conversation items (tagged follow-up / topic switch); empty when there are none."""
+    conv = summary["metrics"].get("conversation")
+    if not conv:
+        return []
+    cols = ("n", "rewrite_decision_accuracy", "rewritten_rate", "answer_correct", "pass_rate")
+    lines = ["| kind | " + " | ".join(cols) + " | wrong decisions |", "|---" * (len(cols) + 2) + "|"]
+    for name, g in (("all tagged", conv), ("follow-up", conv["follow_up"]), ("topic switch", conv["topic_switch"])):
+        lines.append(f"| {name} | " + " | ".join(fmt(g.get(c)) for c in cols)
+                     + f" | {', '.join(g['wrong_decisions']) or 'none'} |")
+    return lines
+
+
 def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
@@ -88,6 +103,8 @@ def _markdown(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     out += ["", "## Metrics", ""] + _md_table({"overall": met["overall"]}, "")
     out += ["", "### Per type", ""] + _md_table(met["by_type"], "type")
     out += ["", "### Per language", ""] + _md_table(met["by_lang"], "lang")
+    if conversation_lines(summary):
+        out += ["", "### Conversations (follow-ups and topic switches)", ""] + conversation_lines(summary)
     out += ["", "## Questions", "", "| id | type | pass | failure | answer | citations |", "|---|---|---|---|---|---|"]
     for r in rows:
         cites = "; ".join(f"[{c['n']}] {c['source']} {c['start']}-{c['end']}" for c in r["citations"])
@@ -137,6 +154,20 @@ def _histogram(values: list[float], w: int = 520, h: int = 160) -> str:
             f'<text x="30" y="12" font-size="11">max count {top}</text></svg>')
 
 
+def _conversation_html(conv: dict[str, Any] | None) -> str:
+    """The conversation items (tagged follow-up / topic switch) as a table; empty when there are none."""
+    if not conv:
+        return ""
+    cols = ("n", "rewrite_decision_accuracy", "rewritten_rate", "answer_correct", "pass_rate")
+    head = "<tr><th>kind</th>" + "".join(f"<th>{c}</th>" for c in cols) + "<th>wrong decisions</th></tr>"
+    body = "".join(
+        f"<tr><td>{name}</td>" + "".join(f"<td>{fmt(g.get(c))}</td>" for c in cols)
+        + f"<td>{escape(', '.join(g.get('wrong_decisions') or []) or 'none')}</td></tr>"
+        for name, g in (("all tagged", conv), ("follow-up", conv.get("follow_up") or {}),
+                        ("topic switch", conv.get("topic_switch") or {})))
+    return f"<h2>Conversations (follow-ups and topic switches)</h2><table>{head}{body}</table>"
+
+
 def _html(summary: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     met, ov = summary["metrics"], summary["metrics"]["overall"]
     settings = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in summary["settings"].items())
@@ -162,6 +193,7 @@ pass rate {fmt(ov['pass_rate'])} · failures {escape(str(ov['failures']))}</p>{s
 {f'<h2>Warnings and notes</h2><ul>{warn}</ul>' if warn else ''}
 <h2>Metrics overall and per type</h2>{_bars({'overall': ov, **met['by_type']})}
 <h2>Per language</h2>{_bars(met['by_lang'])}
+{_conversation_html(met.get('conversation'))}
 <h2>Latency</h2><p>p50 {fmt(ov['latency_p50_ms'])} ms · p95 {fmt(ov['latency_p95_ms'])} ms</p>
 {_histogram([r['latency_ms'] for r in rows])}
 <h2>Questions</h2><table class="q"><tr><th>id</th><th>type/lang</th><th>question</th><th>answer</th><th>citations</th>

@@ -19,10 +19,11 @@ from assistant.errors import BadInput
 from assistant.evaluation import metrics as m
 from assistant.evaluation.dataset import EvalItem
 from assistant.evaluation.report import write_reports
+from assistant.models import Turn
 from index.state import load_state
 
 __all__ = ["run_eval", "evaluate_item", "summarize", "settings_snapshot", "missing_sources", "prepare_run",
-           "read_results", "EvalInterrupted", "METRIC_KEYS"]
+           "read_results", "EvalInterrupted", "METRIC_KEYS", "replay", "conversation_summary"]
 
 # per-question metric values, averaged over the questions where they are defined
 METRIC_KEYS = ("hit_at_k", "evidence_recall_at_k", "mrr", "ndcg_at_10", "answer_correct", "token_f1",
@@ -108,11 +109,29 @@ def evaluate_item(item: EvalItem, answer: Any, latency_ms: float, text_of: Calla
         "citation_exactness": m.citation_exactness(cites, text_of),
         "citation_precision": m.citation_precision(ret_cites, ev), "citation_recall": m.citation_recall(ret_cites, ev),
     }
+    row.update(_turn_fields(item, answer.standalone_question))
     row["pass"] = bool(answer.abstained) if not item.answerable else bool(correct) if item.scores_answer else bool(hit)
     row["failure"] = None if row["pass"] else (
         "abstention" if not item.answerable else "retrieval" if hit is False else "answer")
     row["error"] = None
     return row
+
+
+def _turn_fields(item: EvalItem, standalone: str | None) -> dict[str, Any]:
+    """The conversation columns of a row: what was searched, and whether the rewrite decision was the expected one."""
+    rewritten = None if standalone is None else standalone != item.question
+    return {"history": list(item.history), "standalone_question": standalone, "follow_up": item.follow_up,
+            "rewritten": rewritten,
+            "rewrite_correct": None if item.follow_up is None or rewritten is None else rewritten == item.follow_up}
+
+
+def replay(assistant: Any, item: EvalItem) -> list[Turn]:
+    """The item's earlier questions asked through the same chain, each with the turns before it: the history the
+    item's own question is asked with."""
+    history: list[Turn] = []
+    for question in item.history:
+        history.append(Turn(question=question, answer=assistant.ask(question, history=history).answer))
+    return history
 
 
 def _error_row(item: EvalItem, exc: Exception, latency_ms: float) -> dict[str, Any]:
@@ -122,6 +141,7 @@ def _error_row(item: EvalItem, exc: Exception, latency_ms: float) -> dict[str, A
                            "citations": [], "passages": [], "latency_ms": round(latency_ms, 1), "timings_ms": {},
                            "evidence_located": 0, "evidence_total": 0}
     row.update(dict.fromkeys(METRIC_KEYS))
+    row.update(_turn_fields(item, None))
     row.update({"pass": False, "failure": "error", "error": f"{type(exc).__name__}: {exc}"})
     return row
 
@@ -143,10 +163,37 @@ def _group(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _rate(values: Sequence[Any]) -> float | None:
+    known = [bool(v) for v in values if v is not None]
+    return round(sum(known) / len(known), 4) if known else None
+
+
+def conversation_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """For the rows tagged follow-up or topic switch: the share of right rewrite decisions (a follow-up rewritten, a
+    topic switch searched as typed) and the answers' accuracy, overall and per kind; None when no row is tagged."""
+    tagged = [r for r in rows if r.get("follow_up") is not None]
+    if not tagged:
+        return None
+
+    def group(rs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"n": len(rs), "rewrite_decision_accuracy": _rate([r.get("rewrite_correct") for r in rs]),
+                "rewritten_rate": _rate([r.get("rewritten") for r in rs]),
+                "answer_correct": _rate([r.get("answer_correct") for r in rs]),
+                "pass_rate": _rate([r.get("pass") for r in rs]),
+                "wrong_decisions": [r["id"] for r in rs if r.get("rewrite_correct") is False]}
+
+    return {**group(tagged), "follow_up": group([r for r in tagged if r["follow_up"]]),
+            "topic_switch": group([r for r in tagged if not r["follow_up"]])}
+
+
 def summarize(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Every metric overall, per question type and per language."""
+    """Every metric overall, per question type and per language (and per conversation kind, when tagged)."""
     by = lambda key: {v: _group([r for r in rows if r[key] == v]) for v in sorted({r[key] for r in rows})}  # noqa: E731
-    return {"overall": _group(rows), "by_type": by("type"), "by_lang": by("lang")}
+    out = {"overall": _group(rows), "by_type": by("type"), "by_lang": by("lang")}
+    conversation = conversation_summary(rows)
+    if conversation is not None:
+        out["conversation"] = conversation
+    return out
 
 
 def _git_commit() -> str | None:
@@ -310,7 +357,9 @@ def run_eval(assistant: Any, items: Sequence[EvalItem], out_dir: Path, workers: 
     def one(item: EvalItem) -> None:
         t = time.perf_counter()
         try:
-            answer = assistant.ask(item.question)
+            history = replay(assistant, item)
+            t = time.perf_counter()  # the latency of the scored question alone
+            answer = assistant.ask(item.question, history=history)
             row = evaluate_item(item, answer, (time.perf_counter() - t) * 1000, text_of, k, corpus)
         except Exception as exc:  # one broken question must not lose the run; it is reported as an error
             row = _error_row(item, exc, (time.perf_counter() - t) * 1000)
