@@ -25,7 +25,7 @@ __all__ = ["BUNDLED_SET", "QUESTION_HEADERS", "QUESTION_WIDTHS", "run_set", "met
            "metric_chart", "latency_chart", "list_runs", "compare_runs"]
 
 BUNDLED_SET = Path(__file__).resolve().parent.parent / "data" / "eval" / "dev.jsonl"
-QUESTION_WIDTHS = ["7%", "5%", "7%", "23%", "24%", "10%", "6%", "6%", "6%", "6%"]
+QUESTION_WIDTHS: list[str | int] = ["7%", "5%", "7%", "22%", "24%", "11%", 64, 64, 64, 64]  # numbers: px
 QUESTION_HEADERS = ["id", "pass", "failure", "question", "answer", "reference", "hit@k", "MRR", "F1", "ms"]
 COMPARE_HEADERS = ["metric", "A", "B", "B − A"]
 

@@ -35,7 +35,7 @@ def _latency_plot(out_dir: Path | None = None) -> gr.BarPlot:
     frame = eval_run.latency_chart(out_dir) if out_dir else None
     return gr.BarPlot(frame, x="ms", y="questions", title="Latency per question (ms)", x_title="milliseconds",
                       y_title="questions", sort=list(frame["ms"]) if frame is not None else None, height=240,
-                      x_label_angle=-30, visible=frame is not None, elem_id="eval-chart-latency",
+                      x_label_angle=-30, y_axis_format="d", visible=frame is not None, elem_id="eval-chart-latency",
                       elem_classes=["eval-chart"])
 
 
