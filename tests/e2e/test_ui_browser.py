@@ -1,4 +1,5 @@
-"""The web UI in a real Chromium: ask with citations, open the cited article, upload an article, run an evaluation.
+"""The web UI in a real Chromium: ask with citations, open the cited article, upload an article (the Evaluation tab:
+test_eval_tab_browser.py).
 
 The app runs in-process (``prevent_thread_lock``) over a real index of a tmp copy of the sample articles.
 """
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DEV_SET, MODEL_CACHE, NEW_ARTICLE, NEW_TEXT, ROOT, SAMPLE, free_port
+from tests.conftest import MODEL_CACHE, NEW_ARTICLE, NEW_TEXT, ROOT, SAMPLE, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -124,22 +125,3 @@ def test_uploaded_article_is_indexed_and_cited(page, tmp_path):
     _ask(page, NEW_QUESTION)
     expect(page.locator("#sources-panel #a1-cite-1")).to_contain_text(NEW_ARTICLE)
     expect(page.locator("#chatbot")).to_contain_text("14 Maret 2031")
-
-
-def test_evaluation_tab_runs_a_small_set_and_shows_metrics(page, tmp_path):
-    from playwright.sync_api import expect
-
-    qset = tmp_path / "three.jsonl"
-    lines = DEV_SET.read_text(encoding="utf-8").splitlines()[:3]
-    qset.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    ids = [json.loads(line)["id"] for line in lines]
-    page.get_by_role("tab", name="Evaluation").click()
-    page.locator("#eval-upload input[type=file]").set_input_files(str(qset))
-    page.locator("#eval-upload").get_by_text("three.jsonl").first.wait_for()
-    page.locator("#eval-run").click()
-    expect(page.locator("#eval-status")).to_contain_text("Ran 3 questions", timeout=WAIT_MS)
-    expect(page.locator("#eval-metrics")).to_contain_text("hit_at_k")
-    for item_id in ids:
-        expect(page.locator("#eval-questions")).to_contain_text(item_id)
-    expect(page.locator("#eval-report")).to_contain_text("report.html")
-    page.screenshot(path=str(ARTIFACTS / "ui-eval.png"), full_page=True)
