@@ -192,7 +192,7 @@ def answer_form(searched: str) -> str:
 
 def _opening(question: str) -> str:
     """The question words a question opens with ("How many", "Berapa", "When"), "" when it opens otherwise."""
-    out = []
+    out: list[str] = []
     for i, w in enumerate(words(question)):
         if w.lower() in QUESTION_WORDS or (i and out and out[-1].lower() == "how"):
             out.append(w)

@@ -49,11 +49,10 @@ class AskApi:
         The request guard runs it before Gradio queues the call, so a bad date is a ``400``, not an error event.
         """
         try:
-            self._filters(None, *values[2:6], refresh=False)  # top_k: ask() answers it (an error event)
+            source, outlet, date_from, date_to = (list(values[2:6]) + [None] * 4)[:4]
+            self._filters(None, source, outlet, date_from, date_to, refresh=False)  # top_k: ask() answers it
         except UserError as exc:
             return str(exc)
-        except TypeError:
-            return None  # a wrong number of values: Gradio answers that itself
         return None
 
     def _filters(self, top_k: Any = None, source: Any = None, outlet: Any = None, date_from: Any = None,

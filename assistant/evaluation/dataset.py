@@ -171,7 +171,8 @@ def parse_item(raw: Any, where: str, row_id: str | None = None) -> EvalItem:
         raise BadInput(f"{where}: marked answerable but gives no answer, evidence or sources to score against")
     lang = _as_text(raw.get("lang"), "lang", where) or detect_language(question)
     item = EvalItem(id=_as_text(raw["id"], "id", where), question=question, lang=lang, type=kind, answer=answer,
-                    unanswerable=unanswerable, **lists, **_conversation_fields(raw, where))
+                    unanswerable=unanswerable, answer_aliases=lists["answer_aliases"], sources=lists["sources"],
+                    evidence=lists["evidence"], history=lists["history"], **_conversation_fields(raw, where))
     return item if kind else replace(item, type="factoid" if item.answerable else "unanswerable")
 
 
