@@ -2,8 +2,9 @@
 
 One path for every entry point: the CLI's ``--source/--outlet/--from/--to`` flags, the ``/ask`` API and
 :meth:`assistant.chain.Assistant.filters` all call :func:`make_filters`. Dates are ``yyyy-mm-dd`` (as the index
-stores them); an outlet stands for the indexed articles of that outlet (case-insensitive); with articles named as
-well, only the named articles of those outlets remain. Every mistake is one :class:`BadInput` line.
+stores them); an outlet stands for the indexed articles of that outlet (compared without case, spaces or
+punctuation; "Riau24" also names "RIAU24.COM"); with articles named as well, only the named articles of those
+outlets remain. Every mistake is one :class:`BadInput` line.
 
 >>> from index.state import FileRecord
 >>> files = [FileRecord("a.txt", "h1", "d1", "txt", {"outlet": "Riau24"}, []),
@@ -47,6 +48,11 @@ def check_date(value: str | None, name: str) -> str | None:
     return text
 
 
+def _outlet_key(name: str) -> str:
+    """An outlet name compared without case, spaces or punctuation ("Intisari - Online.com" = "intisari online.com")."""
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
 def _names(values: Iterable[str] | str | None, what: str) -> list[str]:
     items = [values] if isinstance(values, str) else list(values or [])
     if not all(isinstance(v, str) for v in items):
@@ -75,14 +81,14 @@ def make_filters(files: Iterable[FileRecord], sources: Iterable[str] | str | Non
         by_outlet: dict[str, set[str]] = {}
         for f in files:
             outlet = str((f.meta or {}).get("outlet") or "").strip()
-            if outlet:
-                by_outlet.setdefault(outlet.casefold(), set()).add(f.source)
-        missing = [o for o in names if o.casefold() not in by_outlet]
+            for key in {_outlet_key(outlet), _outlet_key(outlet.split(".")[0])} - {""}:  # "RIAU24.COM" = "Riau24"
+                by_outlet.setdefault(key, set()).add(f.source)
+        missing = [o for o in names if _outlet_key(o) not in by_outlet]
         if missing:
             have = ", ".join(sorted({str((f.meta or {}).get("outlet")) for f in files if (f.meta or {}).get("outlet")},
                                     key=str.casefold)[:8]) or "none"
             raise BadInput(f"no indexed article is from outlet {missing[0]!r} (outlets: {have})")
-        of_outlets = set().union(*(by_outlet[o.casefold()] for o in names))
+        of_outlets = set().union(*(by_outlet[_outlet_key(o)] for o in names))
         chosen = (chosen & of_outlets) if chosen else of_outlets
         if not chosen:
             raise BadInput("no indexed article is both one of the sources named and from the outlets named")
