@@ -229,7 +229,7 @@ class _Refusing:
 
     settings = Settings(log_question_chars=10, _env_file=None)
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
+    def ask(self, question: str, top_k: int | None = None, filters: object = None) -> Answer:
         validate_question(question, self.settings.max_question_chars)  # the Assistant's own check
         return Answer(question=question, standalone_question=question, answer="ok", abstained=False, language="id")
 
