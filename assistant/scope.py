@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index.analysis import analyze
-from index.metadata import MONTHS
+from index.dates import MONTHS
 
 __all__ = ["Doc", "Scope", "find_scope", "reference"]
 

@@ -28,7 +28,7 @@ from assistant.injection import inside, instruction_spans
 from assistant.question import QuestionInfo
 from index.analysis import analyze, normalize_number
 from index.chunking import split_sentences
-from index.metadata import MONTHS
+from index.dates import MONTHS, WEEKDAY_PATTERN
 from index.reader import IndexReader, Passage
 
 __all__ = ["SENTENCE_FEATURES", "Sentence", "candidate_sentences", "sentence_features", "DENSE_POOL", "POOL_GRID"]
@@ -48,8 +48,8 @@ _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b|\b(?:satu|dua|tiga|empat|lima|enam|tu
                      r"sebelas|puluh\w*|ratus\w*|ribu\w*|juta\w*|miliar\w*|setengah|separuh|sepertiga|seperempat|"
                      r"one|two|three|four|five|six|seven|eight|nine|ten|hundred\w*|thousand\w*|million\w*|"
                      r"billion\w*|half|third|quarter)\b", re.I)
-_DATE = re.compile(rf"\b(?:{_MONTH_WORDS})\b|\b(?:19|20)\d{{2}}\b|\b(?:senin|selasa|rabu|kamis|jumat|sabtu|minggu|"
-                   r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|kemarin|yesterday|tahun lalu)\b", re.I)
+_DATE = re.compile(rf"\b(?:{_MONTH_WORDS})\b|\b(?:19|20)\d{{2}}\b|\b{WEEKDAY_PATTERN}\b|\b(?:kemarin|yesterday|"
+                   r"tahun lalu)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'’-]+")
 _PLACE = re.compile(r"\b(?:di|ke|dari|in|at|from|to|near|dekat)\s+(?:kota\s+|provinsi\s+|kabupaten\s+|desa\s+)?[A-Z]")
 _REASON = re.compile(r"\b(?:karena|sebab|disebabkan|akibat|lantaran|oleh karena|alasan|sehingga|dampak|"
