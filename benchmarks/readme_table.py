@@ -34,7 +34,8 @@ def _value(v: object, unit: str) -> str:
 
 def table(record: dict, source: str) -> str:
     m = record["machine"]
-    load = " / ".join(f"{x:.1f}" for x in m.get("load_average", [])[:1] + m.get("load_average_at_end", [])[:1])
+    loads = (m.get("load_average") or [])[:1] + (m.get("load_average_at_end") or [])[:1]
+    load = " / ".join(f"{x:.1f}" for x in loads) or "not recorded (results recorded after the scripts ran)"
     dirty = " (with uncommitted changes)" if record.get("git_dirty") else ""
     lines = [
         f"Measured by `{record['command']}` on {record['date']} at commit `{record['git_commit'][:10]}`{dirty}: "

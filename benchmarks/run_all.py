@@ -31,9 +31,12 @@ SCRIPT_RESULTS = ("index_throughput", "query_latency", "serve_memory", "startup"
 _run_started = 0.0  # results written before this run started are stale (a script that failed wrote nothing)
 
 
+_only: set[str] = set()  # --only: the other scripts' results are not part of this run
+
+
 def _load(name: str) -> dict:
     path = RESULTS / f"{name}.json"
-    if not path.exists() or path.stat().st_mtime < _run_started:
+    if (_only and name not in _only) or not path.exists() or path.stat().st_mtime < _run_started:
         return {}
     return json.loads(path.read_text())
 
@@ -67,7 +70,8 @@ def run_record(rows: list[dict], durations: dict[str, float], failed: list[str],
     dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
     return {
         "date": started["date"], "command": command, "git_commit": _git("rev-parse", "HEAD"), "git_dirty": dirty,
-        "machine": {**started["machine"], "load_average_at_end": list(os.getloadavg())},
+        "machine": {**started["machine"],
+                    "load_average_at_end": list(os.getloadavg()) if started["machine"]["load_average"] else None},
         "durations_s": durations, "failed": failed, "summary": rows, "note": _load("query_latency").get("note"),
         "results": {name: _load(name) for name in SCRIPT_RESULTS},
     }
@@ -82,7 +86,7 @@ def _fmt(v: object, unit: str) -> str:
     return f"{v} {unit}".strip()
 
 
-def summary(durations: dict[str, float]) -> list[dict]:
+def summary(durations: dict[str, float], full: bool = True) -> list[dict]:
     idx, lat, srv, st = _load("index_throughput"), _load("query_latency"), _load("serve_memory"), _load("startup")
     rows: list[dict] = []
 
@@ -156,22 +160,40 @@ def summary(durations: dict[str, float]) -> list[dict]:
         add("`assistant --help` process start -> exit", c["help"]["seconds"], "s")
         add("lazy imports (no gradio outside serve, no torch in --help)",
             "OK" if not st["problems"] else "problems: " + ", ".join(st["problems"]), "", "OK", not st["problems"])
-    total = sum(durations.values()) / 60
-    add("`make bench` total run time", round(total, 1), "min", f"< {GOAL_TOTAL_MIN:.0f} min", total < GOAL_TOTAL_MIN,
-        "first run includes building the synthetic indexes")
+    if full:
+        total = sum(durations.values()) / 60
+        add("`make bench` total run time", round(total, 1), "min", f"< {GOAL_TOTAL_MIN:.0f} min",
+            total < GOAL_TOTAL_MIN, "first run includes building the synthetic indexes")
     return rows
 
 
 def main() -> None:
+    import argparse
+
     global _run_started
-    _run_started = time.time()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", default="", help="comma-separated script names (e.g. index_throughput): run just these")
+    ap.add_argument("--no-run", action="store_true", help="record the result files the scripts already wrote (run "
+                    "one by one) instead of running them; the record says so and dates each file")
+    args = ap.parse_args()
+    only = {n.removesuffix(".py") for n in args.only.split(",") if n}
+    _only.update(only)
+    _run_started = 0.0 if args.no_run else time.time()
     now = datetime.datetime.now(datetime.UTC)
     started = {"date": now.isoformat(timespec="seconds"), "machine": machine()}
     command = os.environ.get("BENCH_COMMAND") or " ".join([Path(sys.executable).name, *sys.argv])
+    if args.no_run:
+        written = {n: datetime.datetime.fromtimestamp((RESULTS / f"{n}.json").stat().st_mtime, datetime.UTC)
+                   .isoformat(timespec="seconds") for n in SCRIPT_RESULTS
+                   if (RESULTS / f"{n}.json").exists() and (not only or n in only)}
+        command += f" (scripts not run by this command; result files written at {written})"
+        started["machine"]["load_average"] = None  # now is not when they ran
     durations: dict[str, float] = {}
     failed = []
     for script in sorted(HERE.glob("*.py")):
         if script.name in HELPERS or script.name.startswith(NOT_BENCHMARKS):
+            continue
+        if args.no_run or (only and script.stem not in only):
             continue
         print(f"\n== {script.name}", flush=True)
         t = time.perf_counter()
@@ -179,7 +201,7 @@ def main() -> None:
         durations[script.name] = round(time.perf_counter() - t, 1)
         if res.returncode != 0:
             failed.append(script.name)
-    rows = summary(durations)
+    rows = summary(durations, full=not (args.no_run or only))
     print("\n== Summary (markdown)\n")
     print("| figure | value | goal | status | note |\n|---|---:|---|---|---|")
     for r in rows:
