@@ -40,8 +40,8 @@ INT8_FILE = "model_int8.onnx"
 INT8_CONFIG = "e5_int8.json"
 _FORMAT_VERSION = "2"  # bump when the exported graph or the quantization recipe changes
 _FFN_OUT = re.compile(r"layer\.\d+/output/dense/MatMul$")  # not attention/output/dense
-_ONNX_MISSING = ("building the int8 embedder needs the package onnx: run `.venv/bin/pip install -e '.[int8]'` "
-                 "(or use ASSISTANT_EMBEDDER=e5-small)")
+_ONNX_MISSING = ("building the int8 embedder needs the packages onnx and onnxruntime (project dependencies): run "
+                 "`make install` (or use ASSISTANT_EMBEDDER=e5-small)")
 
 
 def _export_fp32(src: Path, out: Path) -> None:
