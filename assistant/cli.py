@@ -58,12 +58,14 @@ def index(
     path: Annotated[Path | None, typer.Argument(help="Folder of articles (default ASSISTANT_ARTICLES_DIR).")] = None,
     rebuild: Annotated[bool, Opt("--rebuild", help="Start over instead of updating.")] = False,
     as_json: Annotated[bool, Opt("--json", help="Print the summary as one JSON object.")] = False,
-    if_stale: Annotated[bool, Opt("--if-stale", help="Only report when nothing changed (used by make run).")] = False,
+    if_stale: Annotated[bool, Opt("--if-stale", help="Only report when nothing changed; rebuild an index built with "
+                                                   "other settings (e.g. another embedder) (used by make run).")] = False,
 ) -> None:
     """Index a folder of articles (incremental: unchanged files cost nothing)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from index import build_index
+    from index.errors import IndexModelMismatch
 
     settings = _settings()
     path = path or settings.articles_dir
@@ -75,7 +77,13 @@ def index(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = build_index(path, settings.index_config(), rebuild=rebuild, progress=progress)
+        try:
+            summary = build_index(path, settings.index_config(), rebuild=rebuild, progress=progress)
+        except IndexModelMismatch:
+            if not if_stale:
+                raise
+            typer.echo("the index was built with other settings (embedder or chunking): rebuilding it", err=True)
+            summary = build_index(path, settings.index_config(), rebuild=True, progress=progress)
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return

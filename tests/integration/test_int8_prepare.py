@@ -54,3 +54,7 @@ def test_int8_prepared_ahead_with_progress_then_used_end_to_end(tmp_path):
     assert not answer["abstained"] and answer["citations"]
     other = run("--embedder", "e5-small", "ask", "Siapa Tokayev?")  # the index knows its embedder
     assert other.returncode == 1 and "e5-small-int8" in other.stderr and "Traceback" not in other.stderr
+    # `make run` (index --if-stale) with settings naming another embedder rebuilds instead of failing
+    switched = run("--embedder", "e5-small", "index", str(tmp_path / "articles"), "--if-stale")
+    assert switched.returncode == 0 and "rebuilding" in switched.stderr, switched.stderr[-2000:]
+    assert run("--embedder", "e5-small", "ask", "Siapa Tokayev?").returncode == 0
