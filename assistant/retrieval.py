@@ -12,9 +12,10 @@ sub-queries for multi-part and each-article questions.
 
 Every passage carries its reasons: which legs found it, which (sub-)query brought it, and its fused score.
 
->>> retriever = HybridRetriever(reader=reader, settings=settings)  # doctest: +SKIP
->>> retriever.invoke("Kapan CSTO mengirim pasukan ke Kazakhstan?")  # doctest: +SKIP
-[Document(page_content='…', metadata={'source': '000_….txt', 'start': 0, 'end': 812, 'rank': 1, …})]
+>>> retrieve(reader, settings, "Kapan CSTO mengirim pasukan ke Kazakhstan?").passages[0].source  # doctest: +SKIP
+'000_e971559feefaf698.txt'
+
+:class:`assistant.article_retriever.ArticleRetriever` is this retrieval as a LangChain ``BaseRetriever``.
 """
 
 from __future__ import annotations
@@ -22,12 +23,8 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
 
 from assistant.fusion import FusionModel, Leg, load_fusion
 from assistant.models import RankedPassage, RetrievalTrace, ScopeTrace
@@ -38,7 +35,7 @@ from assistant.subqueries import split_parts
 from index.analysis import analyze
 from index.reader import IndexReader, Passage
 
-__all__ = ["HybridRetriever", "RetrievalResult", "Filters", "Candidate", "retrieve", "legs", "fusion_for"]
+__all__ = ["RetrievalResult", "Filters", "Candidate", "retrieve", "legs", "fusion_for"]
 
 _DUPLICATE_JACCARD = 0.6
 
@@ -237,22 +234,3 @@ def _select(reader: IndexReader, main: list[Candidate], subs: list[list[Candidat
             break
         take(cand, max_per_story)
     return chosen
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over :func:`retrieve`; documents carry rank, offsets, metadata and their reasons."""
-
-    reader: Any
-    settings: Any
-    top_k: int | None = None
-    filters: Any = None
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        result = retrieve(self.reader, self.settings, query, self.top_k, self.filters)
-        return [
-            Document(page_content=p.text, id=p.id,
-                     metadata={"source": p.source, "start": p.start, "end": p.end, "rank": i + 1, "score": s,
-                               "title": p.title, "outlet": p.outlet, "date": p.date, "story_id": p.story_id,
-                               "legs": list(r.legs), "via": r.via})
-            for i, (p, s, r) in enumerate(zip(result.passages, result.scores, result.reasons, strict=True))
-        ]

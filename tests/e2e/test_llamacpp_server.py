@@ -49,3 +49,33 @@ def test_condense_and_ask_through_real_server(generative, monkeypatch):
     answer = generative.ask(question, history=hist, top_k=3)
     assert answer.standalone_question and answer.standalone_question != question  # rewritten by the model
     assert len(answer.passages) == 3
+
+
+def test_article_retriever_documents_carry_passage_metadata(generative):
+    from assistant.article_retriever import ArticleRetriever
+
+    docs = ArticleRetriever(assistant=generative, top_k=3).invoke("Siapa yang memoderasi diskusi Putin dan Tokayev?")
+    assert len(docs) == 3
+    for d in docs:
+        m = d.metadata
+        assert {"source", "start", "end", "title", "outlet", "date", "score", "legs", "via"} <= set(m)
+        text = generative.current_reader().document_text(m["source"])
+        assert text[m["start"]:m["end"]] == d.page_content and m["legs"] and m["via"]
+
+
+def test_readme_own_chain_example_runs_against_the_real_server(settings, built_index, llama_server, tmp_path):
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tests.conftest import served_env
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"<!-- example: own-chain[^>]*-->\n```python\n(.*?)```", readme, re.S).group(1)
+    env = served_env(tmp_path)
+    env.update(ASSISTANT_INDEX_DIR=str(settings.index_dir), OPENAI_BASE_URL=llama_server)
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip()  # the chat model's answer over the retrieved passages

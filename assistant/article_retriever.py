@@ -1,0 +1,53 @@
+"""The index as a LangChain retriever: plug the assistant's search into any LCEL chain.
+
+:class:`ArticleRetriever` is a ``BaseRetriever`` over the same hybrid retrieval the assistant answers from (scoping,
+fitted fusion, sub-queries, diversity; :func:`assistant.retrieval.retrieve`). Each ``Document`` holds one passage;
+its metadata: ``source``, ``start``/``end`` (character offsets into the article's stored text), ``title``,
+``outlet``, ``date``, ``score`` (fused), ``legs`` (dense / bm25), ``via`` (the question or sub-query that brought it),
+``rank`` and ``story_id``. It follows rebuilds of the index (a new build is picked up on the next query).
+
+>>> retriever = ArticleRetriever.from_settings(Settings(), top_k=3)  # doctest: +SKIP
+>>> retriever.invoke("Berapa orang Rusia yang memasuki Kazakhstan sejak 21 September?")[0].metadata["source"]  # doctest: +SKIP
+'001_7539421ef6c581f1.txt'
+
+The README's "Use the index in your own LangChain chain" example (run by ``tests/e2e/test_llamacpp_server.py``)
+pipes it into a prompt and a chat model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+
+from assistant.chain import Assistant
+from assistant.retrieval import Filters, retrieve
+from assistant.settings import Settings
+
+__all__ = ["ArticleRetriever"]
+
+
+class ArticleRetriever(BaseRetriever):
+    """Passages of the indexed articles for a query, best first (see the module docstring)."""
+
+    assistant: Any  # the Assistant whose index is searched (it reopens the index after a rebuild)
+    top_k: int | None = None  # passages returned (default: the settings' top_k)
+    filters: Any = None  # a Filters (sources, dates): ``assistant.filters(...)`` builds one from names
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> ArticleRetriever:
+        """A retriever over the index ``settings`` point to (default: the environment's settings)."""
+        return cls(assistant=Assistant(settings or Settings()), **kwargs)
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        a: Assistant = self.assistant
+        result = retrieve(a.current_reader(), a.settings, a.validate(query), self.top_k, self.filters or Filters())
+        return [
+            Document(page_content=p.text, id=p.id,
+                     metadata={"source": p.source, "start": p.start, "end": p.end, "title": p.title,
+                               "outlet": p.outlet, "date": p.date, "score": s, "legs": list(r.legs), "via": r.via,
+                               "rank": i + 1, "story_id": p.story_id})
+            for i, (p, s, r) in enumerate(zip(result.passages, result.scores, result.reasons, strict=True))
+        ]
