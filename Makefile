@@ -45,6 +45,7 @@ run: index
 
 lint: install
 	$(VENV)/bin/ruff check assistant index ui tests benchmarks
+	$(VENV)/bin/mypy
 
 test: install-test lint
 	$(VENV)/bin/pytest

@@ -46,7 +46,9 @@ def _detail(resp: Any) -> str:
 
 def _events(text: str) -> list[tuple[str, str]]:
     """(event, data) pairs of a server-sent-events body."""
-    out, event, data = [], "", []
+    out: list[tuple[str, str]] = []
+    event = ""
+    data: list[str] = []
     for line in text.splitlines() + [""]:
         if not line:
             if event or data:

@@ -310,7 +310,7 @@ def ensure_model(cache_dir: Path, weights: Path | None = None) -> Path:
     return publish_folder(target, "modules.json", lambda tmp: convert(weights, tmp))
 
 
-def publish_folder(target: Path, marker: str, build: Callable[[Path], None]) -> Path:
+def publish_folder(target: Path, marker: str, build: Callable[[Path], object]) -> Path:
     """Build a folder with ``build(tmp)`` in a temporary sibling and rename it to ``target`` (a crash never leaves
     half a folder; when two processes race, the first rename wins and ``target / marker`` proves it)."""
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -91,7 +91,10 @@ class IndexReader:
             if sources and rec.source not in sources:
                 continue
             date = rec.meta.get("date")
-            if (date_from or date_to) and not date:
+            if not date:
+                if date_from or date_to:
+                    continue
+                allowed.update(rec.chunk_ids)
                 continue
             if date_from and date < date_from:
                 continue

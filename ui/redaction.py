@@ -36,8 +36,8 @@ def secrets_of(settings: Any) -> list[str]:
     if auth is not None:
         value = auth.get_secret_value() if hasattr(auth, "get_secret_value") else str(auth)
         out += [value, value.partition(":")[2]]
-    key = getattr(settings, "openai_api_key", None)
-    key = key.get_secret_value() if hasattr(key, "get_secret_value") else key
+    raw = getattr(settings, "openai_api_key", None)
+    key = raw.get_secret_value() if raw is not None and hasattr(raw, "get_secret_value") else raw
     if isinstance(key, str) and key.strip().lower() not in _NOT_SECRET:
         out.append(key)
     return [s for s in out if s]
