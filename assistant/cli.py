@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -299,13 +298,13 @@ def serve(
 
 
 def main() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import warnings
 
-    warnings.filterwarnings("ignore")
+    from index.offline import apply_offline_env
+
+    apply_offline_env()
+    # third-party libraries' warnings (chromadb, transformers…) are noise for people at a terminal; ours still show
+    warnings.filterwarnings("ignore", module=r"(?!assistant\.|index\.|ui\.)")
     try:
         app(standalone_mode=False)
     except UserError as exc:

@@ -43,12 +43,19 @@ def _fields(text: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(text) if f}
 
 
-@lru_cache(maxsize=16)
 def load_prompt(prompts_dir: Path, name: str) -> PromptTemplate:
-    """Load ``prompts_dir/name.yaml`` (``name`` like ``qa/v1``) and check its placeholders against ``variables``."""
+    """Load ``prompts_dir/name.yaml`` (``name`` like ``qa/v1``) and check its placeholders against ``variables``.
+    Parsed once per version of the file: an edited prompt is read again on its next use."""
     path = Path(prompts_dir) / f"{name}.yaml"
-    if not path.exists():
-        raise PromptError(f"prompt file not found: {path}")
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        raise PromptError(f"prompt file not found: {path}") from None
+    return _parse_prompt(path, name, stamp)
+
+
+@lru_cache(maxsize=32)
+def _parse_prompt(path: Path, name: str, stamp: int) -> PromptTemplate:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
         variables = frozenset(data["variables"])

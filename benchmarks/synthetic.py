@@ -38,9 +38,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-for _k, _v in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-               "TOKENIZERS_PARALLELISM": "false", "GRADIO_ANALYTICS_ENABLED": "False"}.items():
-    os.environ.setdefault(_k, _v)
+from index.offline import apply_offline_env  # noqa: E402 - the repo root is on sys.path now
+
+apply_offline_env()
 
 CACHE = ROOT / "benchmarks" / "cache"
 ARTICLES = ROOT / "data" / "articles"

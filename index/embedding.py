@@ -162,7 +162,7 @@ def _load_torch_model(name: str, cache_dir: str, threads: int):
 
         return SentenceTransformer(str(ensure_model(Path(cache_dir))), device="cpu")
     try:
-        return SentenceTransformer(name, device="cpu")
+        return SentenceTransformer(name, device="cpu", local_files_only=True)  # never a download
     except (OSError, ValueError) as exc:
         raise UserError(
             f"cannot load embedder {name!r} offline ({exc.__class__.__name__}); give a local model folder or "
@@ -176,10 +176,6 @@ def load_embedder(name: str, cache_dir: str, batch_size: int = 32, threads: int 
 
     ``threads`` = 0 uses every core.
     """
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     threads = threads or os.cpu_count() or 1
     if name in E5_INT8_ALIASES:
         from index.e5_int8 import ensure_int8_model

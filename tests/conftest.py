@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from index.offline import apply_offline_env  # noqa: E402
+
+apply_offline_env()
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "articles"
