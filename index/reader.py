@@ -78,9 +78,6 @@ class IndexReader:
             outlet=meta.get("outlet"), date=meta.get("date"), language=meta.get("language") or "id",
         )
 
-    def live_ids(self) -> set[str]:
-        return set(self.state.chunks)
-
     def ids_for(self, sources: set[str] | None = None, date_from: str | None = None,
                 date_to: str | None = None) -> set[str] | None:
         """Chunk ids allowed by the filters (``None`` = no filter)."""
