@@ -86,7 +86,12 @@ def test_build_stores_what_file_by_file_processing_computes(tmp_path, settings, 
     for q in (["rusia", "kazakhstan"], ["presiden"], analyze("logam Mott tidak menghasilkan panas")):
         assert bm25.search(q, 10) == reference.search(q, 10)
 
-    # vectors: each chunk's stored vector is its own text embedded alone (batching and order change nothing)
+    # vectors: each chunk's stored vector is its own text embedded alone (batching and order change nothing). The
+    # int8 model quantizes activations per batch (dynamic quantization), so there a vector depends a little on its
+    # batch-mates; the fp32 model gives the same vector to 1e-4.
+    from index.embedding import E5_INT8_ALIASES
+
+    same = 0.995 if settings.embedder in E5_INT8_ALIASES else 0.9999
     store = ChunkStore(StoreSettings(cfg.index_dir, state.collection), embedder)
     store.open(state.signature, create=False)
     got = store.collection.get(ids=list(chunks), include=["embeddings", "documents", "metadatas"])
@@ -94,7 +99,7 @@ def test_build_stores_what_file_by_file_processing_computes(tmp_path, settings, 
         source, start, end, _, expected_text = chunks[cid]
         assert (text, meta["source"], meta["start"], meta["end"]) == (expected_text, source, start, end)
         alone = embedder.embed_documents([expected_text])[0]
-        assert float(np.dot(np.asarray(vec, dtype=np.float32), alone)) > 0.9999, cid
+        assert float(np.dot(np.asarray(vec, dtype=np.float32), alone)) > same, cid
     store.close()
 
     # stories: grouped from the same sentence sets as file-by-file analysis gives
