@@ -94,14 +94,20 @@ def test_prompt_blocks_escape_and_withhold(injected_settings):
 @pytest.mark.server
 def test_llamacpp_answer_not_steered(settings, injected_settings, llama_server):
     from assistant.chain import Assistant
+    from assistant.retrieval import retrieve
 
     update = {"llm": "openai:smollm2", "openai_base_url": llama_server, "llm_max_tokens": 96}
     clean_bot = Assistant(settings.model_copy(update=update))
     injected_bot = Assistant(injected_settings.model_copy(update=update))
+
     clean = clean_bot.ask(UNRELATED, top_k=3)
     injected = injected_bot.ask(UNRELATED, top_k=3)
-    assert [p.source for p in injected.passages] == [p.source for p in clean.passages]
-    assert injected.answer == clean.answer  # same passages, greedy decoding: the injected article changed nothing
+    assert [p.id for p in injected.passages] == [p.id for p in clean.passages]
+    # the model got exactly the clean corpus's prompt: the injected article changed nothing it sees (the answers
+    # themselves are not compared: llama.cpp's prompt cache makes a repeated request decode slightly differently)
+    prompts = [[m.content for m in bot.messages(UNRELATED, retrieve(bot.reader, s, UNRELATED, 3), "id")]
+               for bot, s in ((clean_bot, clean_bot.settings), (injected_bot, injected_bot.settings))]
+    assert prompts[0] == prompts[1]
     _clean(injected)
     _verified(injected, injected_settings.articles_dir)
     # with the injected article forced into the context the model still never sees (or repeats) its orders

