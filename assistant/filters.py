@@ -25,6 +25,7 @@ from collections.abc import Iterable
 
 from assistant.errors import BadInput
 from assistant.retrieval import Filters
+from assistant.scope import outlet_key
 from index.state import FileRecord
 
 __all__ = ["make_filters", "check_date", "describe_filters"]
@@ -46,11 +47,6 @@ def check_date(value: str | None, name: str) -> str | None:
     except ValueError:
         raise BadInput(f"{name} must look like yyyy-mm-dd (got {text[:40]!r})") from None
     return text
-
-
-def _outlet_key(name: str) -> str:
-    """An outlet name compared without case, spaces or punctuation ("Intisari - Online.com" = "intisari online.com")."""
-    return re.sub(r"[\W_]+", "", name.casefold())
 
 
 def _names(values: Iterable[str] | str | None, what: str) -> list[str]:
@@ -81,14 +77,14 @@ def make_filters(files: Iterable[FileRecord], sources: Iterable[str] | str | Non
         by_outlet: dict[str, set[str]] = {}
         for f in files:
             outlet = str((f.meta or {}).get("outlet") or "").strip()
-            for key in {_outlet_key(outlet), _outlet_key(outlet.split(".")[0])} - {""}:  # "RIAU24.COM" = "Riau24"
-                by_outlet.setdefault(key, set()).add(f.source)
-        missing = [o for o in names if _outlet_key(o) not in by_outlet]
+            if outlet_key(outlet):
+                by_outlet.setdefault(outlet_key(outlet), set()).add(f.source)
+        missing = [o for o in names if outlet_key(o) not in by_outlet]
         if missing:
             have = ", ".join(sorted({str((f.meta or {}).get("outlet")) for f in files if (f.meta or {}).get("outlet")},
                                     key=str.casefold)[:8]) or "none"
             raise BadInput(f"no indexed article is from outlet {missing[0]!r} (outlets: {have})")
-        of_outlets = set().union(*(by_outlet[_outlet_key(o)] for o in names))
+        of_outlets = set().union(*(by_outlet[outlet_key(o)] for o in names))
         chosen = (chosen & of_outlets) if chosen else of_outlets
         if not chosen:
             raise BadInput("no indexed article is both one of the sources named and from the outlets named")

@@ -34,6 +34,7 @@ from assistant.settings import Settings
 from assistant.subqueries import split_parts
 from index.analysis import analyze
 from index.reader import IndexReader, Passage
+from index.state import FileRecord
 
 __all__ = ["RetrievalResult", "Filters", "Candidate", "retrieve", "legs", "fusion_for"]
 
@@ -101,6 +102,12 @@ def _fused(reader: IndexReader, fusion: FusionModel, info: QuestionInfo, vector:
 _docs_of: weakref.WeakKeyDictionary[IndexReader, list[Doc]] = weakref.WeakKeyDictionary()
 
 
+def _headline(rec: FileRecord) -> str | None:
+    """The article's own headline (a title made from its lead sentence is no headline; older indexes: title)."""
+    meta = rec.meta or {}
+    return meta.get("headline", meta.get("title"))
+
+
 def _docs(reader: IndexReader) -> list[Doc]:
     """What scoping knows of each indexed article (once per reader: a new build opens a new reader)."""
     docs = _docs_of.get(reader)
@@ -110,8 +117,7 @@ def _docs(reader: IndexReader) -> list[Doc]:
             if rec.duplicate_of or not rec.chunk_ids:
                 continue
             meta = rec.meta or {}
-            headline = meta.get("headline", meta.get("title"))  # a label made from the lead sentence is no headline
-            docs.append(Doc(rec.source, headline, meta.get("outlet"), meta.get("date")))
+            docs.append(Doc(rec.source, _headline(rec), meta.get("outlet"), meta.get("date")))
         _docs_of[reader] = docs
     return docs
 
@@ -122,10 +128,7 @@ _label_vectors: weakref.WeakKeyDictionary[IndexReader, dict[str, np.ndarray]] = 
 def _label(reader: IndexReader, source: str) -> str:
     """An article's headline, or (untitled) its first passage."""
     rec = reader.state.files[source]
-    headline = (rec.meta or {}).get("headline", (rec.meta or {}).get("title"))
-    if headline:
-        return headline
-    return reader.passage(min(rec.chunk_ids, key=lambda c: reader.state.chunks[c].position)).text
+    return _headline(rec) or reader.passage(min(rec.chunk_ids, key=lambda c: reader.state.chunks[c].position)).text
 
 
 def _nearest(reader: IndexReader):

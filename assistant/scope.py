@@ -33,7 +33,7 @@ from functools import lru_cache
 from index.analysis import analyze
 from index.dates import MONTHS
 
-__all__ = ["Doc", "Scope", "find_scope", "reference"]
+__all__ = ["Doc", "Scope", "find_scope", "outlet_key", "reference"]
 
 _NOUN = r"(?:artikel|berita|laporan|tulisan|article|report|story|piece)"
 _STOP_AT = (r"(?=\s*[,?!;:]|\s*\.(?:\s|$)|\s+(?:yang|apa|apakah|siapa|berapa|kapan|mengapa|kenapa|bagaimana|di\s+mana|"
@@ -80,12 +80,10 @@ class Scope:
         return bool(self.sources)
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", text.lower())
-
-
-def _outlet_key(text: str) -> str:
-    return _norm(_DOMAIN_END.sub("", text.strip().lower()))
+def outlet_key(text: str) -> str:
+    """An outlet name as compared everywhere (scoping, filters): without case, spaces, punctuation or a web-domain
+    ending, so ``Riau24`` = ``RIAU24.COM`` = ``riau 24`` and ``Intisari Online`` = ``Intisari-Online.com``."""
+    return re.sub(r"[\W_]+", "", _DOMAIN_END.sub("", text.strip().lower()))
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -133,9 +131,9 @@ def _by_date(ref: str, docs: Sequence[Doc]) -> tuple[str, ...] | None:
 
 def _by_outlet(ref: str, docs: Sequence[Doc]) -> tuple[str, ...]:
     words = re.findall(r"[\w.-]+", ref)
-    grams = {_outlet_key("".join(words[i:j])) for i in range(len(words)) for j in range(i + 1, min(i + 4, len(words) + 1))}
+    grams = {outlet_key("".join(words[i:j])) for i in range(len(words)) for j in range(i + 1, min(i + 4, len(words) + 1))}
     grams.discard("")
-    return tuple(d.source for d in docs if d.outlet and any(_one_edit(_outlet_key(d.outlet), g) for g in grams))
+    return tuple(d.source for d in docs if d.outlet and any(_one_edit(outlet_key(d.outlet), g) for g in grams))
 
 
 @lru_cache(maxsize=65536)
