@@ -95,6 +95,21 @@ def assistant_over(articles: dict[str, str], tmp_path_factory, settings, name: s
     return Assistant(s)
 
 
+def indexed_sample_settings(tmp: Path, **extra):
+    """Settings for an in-process app over a copy of the sample articles in ``tmp`` (loopback, a free port), with
+    the index built; ``extra`` overrides fields."""
+    from assistant.settings import Settings
+    from index import build_index
+
+    articles = tmp / "articles"
+    shutil.copytree(SAMPLE, articles)
+    settings = Settings(articles_dir=articles, index_dir=tmp / "idx", model_cache_dir=MODEL_CACHE,
+                        feedback_path=tmp / "var" / "feedback.jsonl", host="127.0.0.1", port=free_port(),
+                        _env_file=None, **extra)
+    build_index(articles, settings.index_config())
+    return settings
+
+
 def read_exact(path: Path) -> str:
     with open(path, encoding="utf-8", newline="") as fh:
         return fh.read()

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 
 import pytest
 
-from tests.conftest import DEV_SET, MODEL_CACHE, ROOT, SAMPLE, free_port
+from tests.conftest import DEV_SET, ROOT, indexed_sample_settings
 
 pytestmark = pytest.mark.browser
 
@@ -26,18 +25,11 @@ NUMBER = re.compile(r"^[+-]?\d+(?:\.\d{3})?$")
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     from assistant.chain import Assistant
-    from assistant.settings import Settings
-    from index import build_index
     from ui import eval_run
     from ui.app import build_app, launch_app
 
     tmp = tmp_path_factory.mktemp("eval-ui")
-    articles = tmp / "articles"
-    shutil.copytree(SAMPLE, articles)
-    settings = Settings(articles_dir=articles, index_dir=tmp / "idx", model_cache_dir=MODEL_CACHE,
-                        feedback_path=tmp / "var" / "feedback.jsonl", eval_runs_dir=tmp / "runs",
-                        host="127.0.0.1", port=free_port(), _env_file=None)
-    build_index(articles, settings.index_config())
+    settings = indexed_sample_settings(tmp, eval_runs_dir=tmp / "runs")
     qset = tmp / "three.jsonl"
     qset.write_text("\n".join(DEV_SET.read_text(encoding="utf-8").splitlines()[:3]) + "\n", encoding="utf-8")
     _, earlier = eval_run.run_set(Assistant(settings.model_copy(update={"top_k": 1})), qset, settings.eval_runs_dir)

@@ -7,12 +7,11 @@ The app runs in-process (``prevent_thread_lock``) over a real index of a tmp cop
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODEL_CACHE, NEW_ARTICLE, NEW_TEXT, ROOT, SAMPLE, free_port
+from tests.conftest import NEW_ARTICLE, NEW_TEXT, ROOT, indexed_sample_settings
 
 pytestmark = pytest.mark.browser
 
@@ -27,17 +26,9 @@ NEW_QUESTION = "Kapan Festival Layang-Layang Kelapa Ungu digelar di Tanjung Merb
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     from assistant.chain import Assistant
-    from assistant.settings import Settings
-    from index import build_index
     from ui.app import build_app, launch_app
 
-    tmp = tmp_path_factory.mktemp("ui")
-    articles = tmp / "articles"
-    shutil.copytree(SAMPLE, articles)
-    settings = Settings(articles_dir=articles, index_dir=tmp / "idx", model_cache_dir=MODEL_CACHE,
-                        feedback_path=tmp / "var" / "feedback.jsonl", host="127.0.0.1", port=free_port(),
-                        _env_file=None)
-    build_index(articles, settings.index_config())
+    settings = indexed_sample_settings(tmp_path_factory.mktemp("ui"))
     app = build_app(Assistant(settings), settings)
     _, url, _ = launch_app(app, settings, prevent_thread_lock=True, quiet=True)
     yield url, settings
