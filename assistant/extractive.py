@@ -24,9 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.answer_model import AnswerModel, question_features
-from assistant.question import QuestionInfo, analyse_question
+from assistant.question import QuestionInfo
 from assistant.sentence_features import SENTENCE_FEATURES, Sentence, candidate_sentences, sentence_features
-from assistant.subqueries import split_parts
 from index.reader import IndexReader, Passage
 
 __all__ = ["Pick", "ExtractiveResult", "answer_extractively"]
@@ -135,11 +134,10 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
                and (_ENUMERATES.match(sents[nxt].text) or best.text.rstrip().endswith(":"))):
             chosen.append(nxt)
             nxt = _next_in_article(sents, nxt)
-    for part in split_parts(info.text, with_names=False):  # a quote for each ask, scored for the part alone
+    for part in info.asks:  # a quote for each ask, scored for the part alone
         if len(chosen) >= MAX_SENTENCES:
             break
-        part_info = analyse_question(part)
-        px = sentence_features(part_info, sents, reader, reader.embedder.embed_query(part), passage_scores, vectors,
+        px = sentence_features(part, sents, reader, reader.embedder.embed_query(part.text), passage_scores, vectors,
                                model.dense_pool)
         part_logits = scorer.sentence_logits(px)
         j = int(np.argmax(part_logits))

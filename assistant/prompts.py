@@ -1,13 +1,19 @@
-"""Prompt files (``prompts/<name>/<version>.yaml``) rendered strictly: a missing or unknown variable fails loudly."""
+"""Prompt files (``prompts/<name>/<version>.yaml``) as LangChain ``ChatPromptTemplate``s (a system and a human
+message), checked strictly: a placeholder not declared in ``variables``, or a call with a missing or unknown variable,
+fails loudly."""
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
+from langchain_core.messages import BaseMessage
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import RunnableLambda, RunnableSerializable
 
 from assistant.errors import UserError
 
@@ -30,13 +36,26 @@ class PromptTemplate:
     system: str
     user: str
 
-    def render(self, **values: str) -> tuple[str, str]:
-        """``(system, user)`` texts; the given names must equal the declared variables exactly."""
+    @cached_property
+    def chat(self) -> ChatPromptTemplate:
+        """The prompt as a ``ChatPromptTemplate`` (system + human message, f-string placeholders)."""
+        return ChatPromptTemplate.from_messages([("system", self.system), ("human", self.user)])
+
+    def check(self, values: dict[str, str]) -> dict[str, str]:
+        """``values`` unchanged when its names equal the declared variables exactly, else :class:`PromptError`."""
         given = set(values)
         if given != self.variables:
             missing, unknown = sorted(self.variables - given), sorted(given - self.variables)
             raise PromptError(f"prompt {self.name}: missing variables {missing}, unknown variables {unknown}")
-        return self.system.format(**values), self.user.format(**values)
+        return values
+
+    def runnable(self) -> RunnableSerializable[dict[str, str], Any]:
+        """``{variables}`` → chat messages, as one LCEL step: the strict check, then the ``ChatPromptTemplate``."""
+        return RunnableLambda(self.check, name=f"check {self.name}") | self.chat
+
+    def messages(self, **values: str) -> list[BaseMessage]:
+        """The rendered system and human messages (strict, like :meth:`runnable`)."""
+        return self.chat.invoke(self.check(values)).to_messages()
 
 
 def _fields(text: str) -> set[str]:

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.errors import BadInput
+from assistant.subqueries import split_parts
 from index.analysis import analyze
 from index.language import detect_language
 
@@ -51,6 +52,9 @@ class QuestionInfo:
     types: tuple[str, ...]
     terms: tuple[str, ...]  # analysed content terms (stemmed, stopwords and question words removed)
     names: tuple[str, ...]  # capitalised words and numbers as written (exact-match anchors)
+    # the asks of a multi-part question, analysed too: with the whole question's names (searched), without (judged)
+    parts: tuple[QuestionInfo, ...] = ()
+    asks: tuple[QuestionInfo, ...] = ()
 
     def is_(self, kind: str) -> bool:
         return kind in self.types
@@ -82,7 +86,9 @@ def validate_question(text: str | None, max_chars: int) -> str:
     return q
 
 
-def analyse_question(text: str) -> QuestionInfo:
+def analyse_question(text: str, split: bool = True) -> QuestionInfo:
+    """The one analysis of a question, made before retrieval and passed down: language, types, terms, names, and
+    (``split``) the same for each ask of a multi-part question (:func:`assistant.subqueries.split_parts`)."""
     lang = detect_language(text, default="id")
     types = tuple(kind for kind, rx in _TYPES if rx.search(text))
     terms = tuple(t for t in analyze(text) if t not in QUESTION_WORDS)
@@ -93,4 +99,8 @@ def analyse_question(text: str) -> QuestionInfo:
             continue
         if word.lower() not in QUESTION_WORDS:
             names.append(word)
-    return QuestionInfo(text, lang, types, terms, tuple(names))
+    if not split:
+        return QuestionInfo(text, lang, types, terms, tuple(names))
+    parts = tuple(analyse_question(p, split=False) for p in split_parts(text))
+    asks = tuple(analyse_question(p, split=False) for p in split_parts(text, with_names=False))
+    return QuestionInfo(text, lang, types, terms, tuple(names), parts, asks)

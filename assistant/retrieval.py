@@ -20,6 +20,7 @@ Every passage carries its reasons: which legs found it, which (sub-)query brough
 
 from __future__ import annotations
 
+import time
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,7 +32,6 @@ from assistant.models import RankedPassage, RetrievalTrace, ScopeTrace
 from assistant.question import QuestionInfo, analyse_question
 from assistant.scope import Doc, Scope, find_scope, reference
 from assistant.settings import Settings
-from assistant.subqueries import split_parts
 from index.analysis import analyze
 from index.reader import IndexReader, Passage
 from index.state import FileRecord
@@ -64,6 +64,7 @@ class RetrievalResult:
     question: QuestionInfo  # the analysed query (type, language, terms), reused by the answerer
     query_vector: np.ndarray  # the query's embedding, reused by the answerer
     reasons: list[Candidate] = field(default_factory=list)
+    elapsed_ms: float = 0.0  # how long retrieval took
 
     def ranked(self) -> list[RankedPassage]:
         return [
@@ -160,11 +161,14 @@ def _source_ids(reader: IndexReader, sources: set[str]) -> set[str]:
     return {c for src in sources if src in files for c in files[src].chunk_ids}
 
 
-def retrieve(reader: IndexReader, settings: Settings, query: str, top_k: int | None = None,
+def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo, top_k: int | None = None,
              filters: Filters | None = None) -> RetrievalResult:
-    """Fused, scoped, diversified top passages for ``query`` (see the module docstring)."""
+    """Fused, scoped, diversified top passages for ``query`` (see the module docstring): a question's text, or its
+    analysis when the caller made it already (the QA chain analyses each question once, first)."""
+    t0 = time.perf_counter()
     top_k = top_k or settings.top_k
-    info = analyse_question(query)
+    info = query if isinstance(query, QuestionInfo) else analyse_question(query)
+    query = info.text
     fusion = fusion_for(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
     n = settings.candidates or fusion.candidates
     filters = filters or Filters()
@@ -177,9 +181,9 @@ def retrieve(reader: IndexReader, settings: Settings, query: str, top_k: int | N
     main, dense, lexical = _fused(reader, fusion, info, query_vector, n, allowed, "question")
 
     subs: list[list[Candidate]] = []
-    for i, part in enumerate(split_parts(query), start=1):
-        part_info = analyse_question(part)
-        ranked, _, _ = _fused(reader, fusion, part_info, reader.embedder.embed_query(part), n, allowed, f"part {i}: {part}")
+    for i, part in enumerate(info.parts, start=1):
+        ranked, _, _ = _fused(reader, fusion, part, reader.embedder.embed_query(part.text), n, allowed,
+                              f"part {i}: {part.text}")
         subs.append(ranked)
     if info.is_("compare"):
         sources = list(scope.sources) if len(scope.sources) > 1 else list(
@@ -202,7 +206,8 @@ def retrieve(reader: IndexReader, settings: Settings, query: str, top_k: int | N
         subqueries=[s[0].via for s in subs if s],
     )
     return RetrievalResult([reader.passage(c.id) for c in chosen], [c.score for c in chosen], trace,
-                           question=info, query_vector=query_vector, reasons=chosen)
+                           question=info, query_vector=query_vector, reasons=chosen,
+                           elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
 
 
 def _select(reader: IndexReader, main: list[Candidate], subs: list[list[Candidate]], k: int,

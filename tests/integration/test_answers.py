@@ -90,9 +90,13 @@ def test_bad_questions(assistant):
 def test_prompts_render_strictly(settings):
     qa = load_prompt(settings.prompts_dir, "qa/v1")
     with pytest.raises(PromptError):
-        qa.render(question="q", passages="p", language="English")
+        qa.messages(question="q", passages="p", language="English")
     with pytest.raises(PromptError):
-        qa.render(question="q", passages="p", language="English", refusal="r", extra="x")
+        qa.runnable().invoke({"question": "q", "passages": "p", "language": "English", "refusal": "r", "extra": "x"})
+    system, human = qa.runnable().invoke({"question": "q?", "passages": "{p}", "language": "English",
+                                          "refusal": "r"}).to_messages()
+    assert (system.type, human.type) == ("system", "human")
+    assert "in English" in system.content and "{p}" in human.content and "q?" in human.content
     with pytest.raises(BackendUnavailable):
         from assistant.backends import make_chat_model
 

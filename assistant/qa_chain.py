@@ -1,0 +1,206 @@
+"""The question-answering chain as one LCEL runnable:
+
+``{"question", "history"}`` → **prepare** (validate first; take the reader; condense a follow-up into a standalone
+question; analyse it once) → **retrieve** (``RunnablePassthrough.assign(result=…)``) → **answer** (a
+``RunnableGenerator``: the extractive answerer, or prompt | chat model | parser, then citation verification) → events.
+
+The chain's output is a stream of :class:`~langchain_core.utils.AddableDict` chunks: ``{"retrieved": {...}}`` once the
+passages are known, ``{"token": "…"}`` as the answer is written, and ``{"answer": Answer}`` last. ``.stream()`` hands
+them over as they come (the chat window); ``.invoke()`` / ``.batch()`` add them up, so ``["answer"]`` of the result
+is the :class:`~assistant.models.Answer` (:meth:`assistant.chain.Assistant.chain` ends with that pick).
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.runnables import (
+    Runnable,
+    RunnableConfig,
+    RunnableGenerator,
+    RunnableLambda,
+    RunnablePassthrough,
+)
+from langchain_core.runnables.utils import AddableDict
+
+from assistant.answer_model import load_answer_model
+from assistant.backends import is_extractive, make_chat_model
+from assistant.citations import citations_from_picks, load_support_model, verify_generated
+from assistant.condense import answer_form, condense_rule, history_text, is_follow_up
+from assistant.errors import BackendUnavailable
+from assistant.extractive import answer_extractively
+from assistant.injection import redact_instructions
+from assistant.library import Library
+from assistant.models import Answer, Turn
+from assistant.prompts import REFUSALS, PromptTemplate, load_prompt
+from assistant.question import QuestionInfo, analyse_question, clean_question, validate_question
+from assistant.retrieval import Filters, RetrievalResult, retrieve
+from assistant.settings import Settings
+from index import IndexReader
+
+__all__ = ["QAChain", "format_passages"]
+
+
+def format_passages(result: RetrievalResult) -> str:
+    """Passages as numbered, delimited, escaped blocks: article text can never pose as instructions.
+
+    Markup is escaped (a passage cannot close its block or open a system turn), and sentences that address the
+    model with instructions are withheld (:mod:`assistant.injection`); the system prompt says the blocks are data.
+    """
+    blocks = []
+    for i, p in enumerate(result.passages, start=1):
+        label = "; ".join(x for x in (p.outlet, p.title, p.date, p.source) if x)
+        body = html.escape(redact_instructions(p.text))
+        blocks.append(f'<passage n="{i}" source="{html.escape(label)}">\n{body}\n</passage>')
+    return "\n".join(blocks)
+
+
+class QAChain:
+    """Builds the chain's runnables over a :class:`Library`; keeps the chat models it made (one per backend)."""
+
+    def __init__(self, settings: Settings, library: Library) -> None:
+        self.settings = settings
+        self.library = library
+        self._models: dict[str, Any] = {}
+
+    def model(self, name: str) -> Any:
+        if name not in self._models:
+            self._models[name] = make_chat_model(self.settings, name)
+        return self._models[name]
+
+    def prompt(self, name: str) -> PromptTemplate:
+        return load_prompt(self.settings.prompts_dir, name)
+
+    # -- the runnable -----------------------------------------------------------------------------------------
+    def events(self, llm: str | None = None, top_k: int | None = None, filters: Filters | None = None,
+               language: str | None = None, rewrite: bool = True) -> Runnable[dict[str, Any], AddableDict]:
+        """The chain: ``{"question", "history"}`` → event chunks (see the module docstring).
+
+        ``language`` overrides the answer-language setting (``auto``: the question's); ``rewrite=False`` searches the
+        question as typed, the history unused."""
+        backend = llm or self.settings.llm
+
+        def prepare(inp: dict[str, Any]) -> dict[str, Any]:
+            return self.prepare(inp["question"], inp.get("history") if rewrite else None, backend, language)
+
+        def find(inp: dict[str, Any]) -> RetrievalResult:
+            return retrieve(inp["reader"], self.settings, inp["info"], top_k, filters)
+
+        def answer(chunks: Iterator[dict[str, Any]], config: RunnableConfig) -> Iterator[AddableDict]:
+            yield from self.answer_events(_merged(chunks), backend, config)
+
+        return (RunnableLambda(prepare, name="prepare")
+                | RunnablePassthrough.assign(result=RunnableLambda(find, name="retrieve"))
+                | RunnableGenerator(answer, name="answer"))
+
+    # -- the steps --------------------------------------------------------------------------------------------
+    def prepare(self, question: str, history: list[Turn] | None, llm: str, language: str | None) -> dict[str, Any]:
+        """Validate (before anything else), take the reader the whole question will use, condense a follow-up, and
+        analyse the question once: ``info`` is the searched question's analysis, ``asked`` the rewritten follow-up's
+        answer form (sentences are judged by it) or None."""
+        t0 = time.perf_counter()
+        q = validate_question(question, self.settings.max_question_chars)
+        reader = self.library.current_reader()
+        standalone = self.condense(q, list(history or []), llm)
+        typed = analyse_question(q)
+        info = typed if standalone == q else analyse_question(standalone)
+        form = answer_form(standalone) if standalone != q else None
+        asked = analyse_question(form) if form and form != standalone else None
+        chosen = language if language and language != "auto" else self.settings.answer_language
+        return {"question": q, "standalone": standalone, "info": info, "asked": asked, "reader": reader,
+                "language": chosen if chosen != "auto" else typed.language, "condense_ms": _ms(t0)}
+
+    def condense(self, question: str, history: list[Turn], llm: str) -> str:
+        """The standalone form of a follow-up (the question itself when it stands alone): by rule for the extractive
+        backend, by the condense prompt for a chat model (the rule again when the server fails mid-answer)."""
+        if not history or not is_follow_up(question):
+            return question
+        if is_extractive(llm):
+            return condense_rule(question, history)
+        rewrite = self.prompt(self.settings.condense_prompt).runnable() | self.model(llm) | StrOutputParser()
+        try:
+            text = rewrite.invoke({"history": history_text(history), "question": question})
+        except BackendUnavailable:
+            raise
+        except Exception:  # a flaky server must not lose the question: fall back to the rule
+            return condense_rule(question, history)
+        text = clean_question(text.splitlines()[0] if text.strip() else "")
+        return text or condense_rule(question, history)
+
+    def prompt_values(self, question: str, result: RetrievalResult, language: str) -> dict[str, str]:
+        return {"question": question, "passages": format_passages(result),
+                "language": "Indonesian" if language == "id" else "English", "refusal": REFUSALS[language]}
+
+    def answer_events(self, inp: dict[str, Any], llm: str, config: RunnableConfig | None = None
+                      ) -> Iterator[AddableDict]:
+        result: RetrievalResult = inp["result"]
+        yield AddableDict(retrieved={"standalone_question": inp["standalone"], "passages": result.ranked()})
+        t0 = time.perf_counter()
+        language, reader = inp["language"], inp["reader"]
+        if is_extractive(llm):
+            out = self.extractive(result, language, reader, inp["asked"])
+            for piece in _pieces(out["text"]):
+                yield AddableDict(token=piece)
+        else:
+            write = self.prompt(self.settings.qa_prompt).runnable() | self.model(llm) | StrOutputParser()
+            raw = ""
+            for chunk in write.stream(self.prompt_values(inp["standalone"], result, language), config):
+                raw += chunk
+                yield AddableDict(token=chunk)
+            out = self.verify(raw, result, language, reader)
+        timings = {"condense": inp["condense_ms"], "retrieve": result.elapsed_ms, "answer": _ms(t0)}
+        timings["total"] = round(sum(timings.values()), 1)
+        yield AddableDict(answer=Answer(
+            question=inp["question"], standalone_question=inp["standalone"], answer=out["text"],
+            abstained=out["abstained"], language=language, citations=out["citations"], passages=result.ranked(),
+            removed_markers=out["removed"], timings_ms=timings, backend=llm, trace=result.trace,
+            notes=[n for n in (result.trace.scope.note, result.trace.fusion_note, *out["notes"]) if n],
+        ))
+
+    def extractive(self, result: RetrievalResult, language: str, reader: IndexReader,
+                   asked: QuestionInfo | None = None) -> dict[str, Any]:
+        """Quote the answering sentences (or refuse). ``asked``: a rewritten follow-up without its retrieval-only words
+        (:func:`assistant.condense.answer_form`): sentences are judged by it, the passages having been found with the
+        whole rewrite."""
+        s = self.settings
+        model = load_answer_model(s.embedder, s.chunk_tokens, s.chunk_overlap)
+        info, vector = result.question, result.query_vector
+        if asked is not None:
+            info, vector = asked, reader.embedder.embed_query(asked.text)
+        ex = answer_extractively(info, result.passages, reader, vector, result.scores, model)
+        by_article = result.question.is_("compare")
+        text = ex.answer_text(result.passages, language, by_article) if not ex.abstained else REFUSALS[language]
+        return {"text": text, "citations": citations_from_picks(ex.picks, result.passages), "removed": [],
+                "abstained": ex.abstained, "notes": [model.note] if model.note else []}
+
+    def verify(self, raw: str, result: RetrievalResult, language: str, reader: IndexReader) -> dict[str, Any]:
+        """A chat model's answer with only the citations its passages back (see :mod:`assistant.citations`)."""
+        support = load_support_model(self.settings.embedder)
+        text, cites, removed = verify_generated(raw.strip(), result.passages, reader.embedder, support)
+        refused = any(r.rstrip(".").lower() in text.lower() for r in REFUSALS.values()) or not text
+        if refused:
+            text, cites = REFUSALS[language], []
+        return {"text": text, "citations": cites, "removed": removed, "abstained": refused, "notes": []}
+
+
+def _merged(chunks: Iterator[dict[str, Any]]) -> dict[str, Any]:
+    """The input of a streamed step: ``RunnablePassthrough.assign`` streams the passed-through keys, then each new
+    one, as separate chunks."""
+    inp: dict[str, Any] = {}
+    for chunk in chunks:
+        inp.update(chunk)
+    return inp
+
+
+def _pieces(text: str) -> Iterator[str]:
+    words = text.split(" ")
+    for i, w in enumerate(words):
+        yield w if i == 0 else " " + w
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 1)
