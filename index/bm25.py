@@ -5,10 +5,25 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 __all__ = ["BM25Index"]
+
+
+_quieted = False
+
+
+def _bm25s() -> Any:
+    """The bm25s module, imported on first use: importing this module changes nothing global."""
+    global _quieted
+    import bm25s
+
+    if not _quieted:  # once, so a level set later by the application stands
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+        _quieted = True
+    return bm25s
 
 
 class BM25Index:
@@ -21,13 +36,9 @@ class BM25Index:
 
     @classmethod
     def build(cls, ids: list[str], terms: list[list[str]]) -> BM25Index:
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
-
         if not ids:
             return cls([], None)
-        model = bm25s.BM25(k1=1.2, b=0.75)
+        model = _bm25s().BM25(k1=1.2, b=0.75)
         model.index([t if t else ["\u2205"] for t in terms], show_progress=False)
         return cls(ids, model)
 
@@ -40,11 +51,9 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
-        import bm25s
-
         folder = Path(folder)
         ids = json.loads((folder / "ids.json").read_text())
-        model = bm25s.BM25.load(str(folder / "model")) if ids else None
+        model = _bm25s().BM25.load(str(folder / "model")) if ids else None
         return cls(ids, model)
 
     def idf(self, term: str) -> float:

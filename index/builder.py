@@ -30,9 +30,9 @@ from index.analysis import ANALYZER_VERSION, StemCache, analyze
 from index.bm25 import BM25Index
 from index.chunking import Chunk, chunk_text, split_sentences
 from index.cleaning import content_spans
-from index.config import IndexConfig
-from index.embedding import load_embedder
-from index.errors import BadInput, IndexModelMismatch, UserError
+from index.config import IndexConfig, check_signature
+from index.embedding import Embedder, load_embedder
+from index.errors import BadInput, UserError
 from index.faults import checkpoint
 from index.loading import LoadedDocument, Skipped, discover, load_file
 from index.metadata import METADATA_VERSION, extract_metadata
@@ -226,7 +226,7 @@ def _register_collection(index_dir: Path, name: str) -> None:
         os.replace(tmp, path)
 
 
-def _drop_unused_collections(config: IndexConfig, embedder, keep: set[str]) -> None:
+def _drop_unused_collections(config: IndexConfig, embedder: Embedder, keep: set[str]) -> None:
     path = _registry(Path(config.index_dir))
     names = json.loads(path.read_text()) if path.exists() else []
     for name in names:
@@ -237,194 +237,258 @@ def _drop_unused_collections(config: IndexConfig, embedder, keep: set[str]) -> N
     os.replace(tmp, path)
 
 
+@dataclass
+class _Build:
+    """The working state of one build, handed from phase to phase."""
+
+    path: Path
+    files: list[Path]
+    config: IndexConfig
+    rebuild: bool
+    interrupted: bool
+    embedder: Embedder
+    signature: dict[str, object]
+    old: IndexState | None  # the state this build updates (None: from scratch, or --rebuild)
+    previous: IndexState | None  # what readers see now, even when rebuilding
+    state: IndexState  # the state being built
+    docs_dir: Path
+    summary: BuildSummary
+    store: ChunkStore | None = None
+    loaded: list[tuple[LoadedDocument, list[tuple[int, int]]]] = field(default_factory=list)  # new/changed
+    by_hash: dict[str, str] = field(default_factory=dict)  # content hash -> source indexed for it
+    chunked: list[_NewDoc] = field(default_factory=list)
+    new_ids: list[str] = field(default_factory=list)
+    new_texts: list[str] = field(default_factory=list)
+    new_meta: list[dict[str, object]] = field(default_factory=list)
+    texts_cache: dict[str, str] = field(default_factory=dict)
+    new_terms: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    sentence_sets: dict[str, list[frozenset[str]]] = field(default_factory=dict)
+
+    @property
+    def old_files(self) -> dict[str, FileRecord]:
+        return self.old.files if self.old else {}
+
+    @property
+    def old_chunks(self) -> dict[str, ChunkRecord]:
+        return self.old.chunks if self.old else {}
+
+
 def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
            progress: Callable[[str, int, int], None] | None, interrupted: bool) -> BuildSummary:
-    summary = BuildSummary(files=len(files))
     warming = warm_up(StoreSettings(config.index_dir, "", config.chroma_url))  # overlaps model loading and parsing
     tokenizer = _Worker(encoding, name="tiktoken-warm-up")  # the chunker's tokenizer (~0.3 s), meanwhile too
     stems = StemCache(config.model_cache_dir)
     stems.load()
+    b = _open_target(path, files, config, rebuild, interrupted)
+    _classify_files(b)
+    tokenizer.result()
+    _chunk_new_documents(b)
+    _embed_and_analyze(b, warming, progress)
+    _assign_story_ids(b)
+    bm25 = _build_bm25(b)
+    stems.save()
+    _commit(b, bm25)
+    _clean_up(b)
+    b.summary.chunks = len(b.state.chunks)
+    return b.summary
+
+
+def _open_target(path: Path, files: list[Path], config: IndexConfig, rebuild: bool, interrupted: bool) -> _Build:
+    """Load the embedder, check the committed index was built with these settings, name the target collection."""
     embedder = load_embedder(config.embedder, str(config.model_cache_dir), config.embed_batch_size, config.threads)
     signature = config.signature(embedder.dimension)
     old = None if rebuild else load_state(config.index_dir)
-    if old is not None and old.signature != signature:
-        raise IndexModelMismatch(
-            f"the index in {config.index_dir} was built with {json.dumps(old.signature)}, the settings ask for "
-            f"{json.dumps(signature)}: rebuild it with `assistant index {path} --rebuild`"
-        )
+    if old is not None:
+        check_signature(old.signature, signature, f"the index in {config.index_dir}", str(path))
     previous = load_state(config.index_dir)  # what readers see now, even when rebuilding
     generation = previous.generation if previous else 0
     collection = old.collection if old else f"{config.collection_prefix}-{generation + 1}"
     if previous is not None:
         _register_collection(Path(config.index_dir), previous.collection)
     _register_collection(Path(config.index_dir), collection)
-
     state = IndexState(signature=signature, collection=collection, articles_dir=str(path.resolve()),
                        generation=generation)
     docs_dir = documents_dir(config.index_dir)
     docs_dir.mkdir(parents=True, exist_ok=True)
-    old_files = old.files if old else {}
-    old_chunks = old.chunks if old else {}
+    return _Build(path=path, files=files, config=config, rebuild=rebuild, interrupted=interrupted, embedder=embedder,
+                  signature=signature, old=old, previous=previous, state=state, docs_dir=docs_dir,
+                  summary=BuildSummary(files=len(files)))
 
-    loaded: list[tuple[LoadedDocument, list[tuple[int, int]]]] = []
-    by_hash: dict[str, str] = {}
-    for fpath in files:
+
+def _warn(b: _Build, msg: str) -> None:
+    b.summary.warnings.append(msg)
+    log.warning(msg)
+
+
+def _reuse(b: _Build, prev: FileRecord) -> None:
+    """Carry a file's previous record and its chunks into the new state unchanged."""
+    b.state.files[prev.source] = prev
+    for cid in prev.chunk_ids:
+        b.state.chunks[cid] = b.old_chunks[cid]
+    b.summary.unchanged += 1
+
+
+def _classify_files(b: _Build) -> None:
+    """Load every file and sort it: unchanged (reused), duplicate, new or changed (to chunk), skipped, or kept
+    from the previous build when it cannot be read now."""
+    for fpath in b.files:
         try:
-            doc = load_file(path, fpath)
+            doc = load_file(b.path, fpath)
         except Skipped as why:
-            if not os.path.lexists(fpath):  # deleted since the folder was listed: removed like any deleted file
-                msg = f"{_printable(fpath)} no longer exists (deleted during the build): its passages are removed"
-                summary.warnings.append(msg)
-                log.warning(msg)
-                continue
-            prev = old_files.get(_source(path, fpath))
-            if isinstance(why.__cause__, OSError) and prev is not None and prev.duplicate_of is None \
-                    and prev.content_hash not in by_hash:
-                # indexed fine before, unreadable now (permissions, I/O error): keep what it said rather than
-                # silently dropping it; the next build that can read it updates it
-                state.files[prev.source] = prev
-                for cid in prev.chunk_ids:
-                    state.chunks[cid] = old_chunks[cid]
-                by_hash[prev.content_hash] = prev.source
-                summary.unchanged += 1
-                msg = f"kept the previous passages of {_printable(fpath)}: {why}"
-                summary.warnings.append(msg)
-                log.warning(msg)
-                continue
-            summary.skipped += 1
-            msg = f"skipped {_printable(fpath)}: {why}"
-            summary.warnings.append(msg)
-            log.warning(msg)
+            _unreadable(b, fpath, why)
             continue
-        if doc.content_hash in by_hash:
-            summary.duplicates += 1
-            first = state.files[by_hash[doc.content_hash]]
-            state.files[doc.source] = FileRecord(doc.source, doc.content_hash, first.doc_id, doc.kind, first.meta,
-                                                 [], duplicate_of=first.source)
-            continue
-        by_hash[doc.content_hash] = doc.source
-        prev = old_files.get(doc.source)
-        if prev is not None and prev.content_hash == doc.content_hash and prev.duplicate_of is None:
-            if prev.meta.get("version") != METADATA_VERSION:  # read by an older extractor: titles and dates again
-                prev.meta = extract_metadata(doc.text, content_spans(doc.text), doc.html_meta).as_dict()
-            state.files[doc.source] = prev
-            for cid in prev.chunk_ids:
-                state.chunks[cid] = old_chunks[cid]
-            summary.unchanged += 1
-            continue
-        spans = content_spans(doc.text)
-        if not spans:
-            summary.skipped += 1
-            summary.warnings.append(f"skipped {_printable(fpath)}: no article text after removing boilerplate")
-            continue
-        meta = extract_metadata(doc.text, spans, doc.html_meta).as_dict()
-        doc_id = doc.content_hash[:20]
-        state.files[doc.source] = FileRecord(doc.source, doc.content_hash, doc_id, doc.kind, meta, [])
-        loaded.append((doc, spans))
+        _classify_loaded(b, fpath, doc)
+    if not b.state.files:  # never replace an answering index with an empty one
+        raise BadInput(f"no usable articles in {_printable(b.path)}: all {len(b.files)} files were skipped "
+                       f"({'; '.join(b.summary.warnings[:3])})")
 
-    if not state.files:  # never replace an answering index with an empty one
-        raise BadInput(f"no usable articles in {_printable(path)}: all {len(files)} files were skipped "
-                       f"({'; '.join(summary.warnings[:3])})")
 
-    # chunk new/changed documents (the encoder needs every text before it can sort them by length)
-    tokenizer.result()
-    new_ids: list[str] = []
-    new_texts: list[str] = []
-    new_meta: list[dict[str, object]] = []
-    texts_cache: dict[str, str] = {}
-    chunked: list[_NewDoc] = []
-    for doc, spans in loaded:
-        rec = state.files[doc.source]
-        text_path = docs_dir / f"{rec.doc_id}.txt"
+def _unreadable(b: _Build, fpath: Path, why: Skipped) -> None:
+    if not os.path.lexists(fpath):  # deleted since the folder was listed: removed like any deleted file
+        _warn(b, f"{_printable(fpath)} no longer exists (deleted during the build): its passages are removed")
+        return
+    prev = b.old_files.get(_source(b.path, fpath))
+    if isinstance(why.__cause__, OSError) and prev is not None and prev.duplicate_of is None \
+            and prev.content_hash not in b.by_hash:
+        # indexed fine before, unreadable now (permissions, I/O error): keep what it said rather than
+        # silently dropping it; the next build that can read it updates it
+        _reuse(b, prev)
+        b.by_hash[prev.content_hash] = prev.source
+        _warn(b, f"kept the previous passages of {_printable(fpath)}: {why}")
+        return
+    b.summary.skipped += 1
+    _warn(b, f"skipped {_printable(fpath)}: {why}")
+
+
+def _classify_loaded(b: _Build, fpath: Path, doc: LoadedDocument) -> None:
+    state = b.state
+    if doc.content_hash in b.by_hash:
+        b.summary.duplicates += 1
+        first = state.files[b.by_hash[doc.content_hash]]
+        state.files[doc.source] = FileRecord(doc.source, doc.content_hash, first.doc_id, doc.kind, first.meta,
+                                             [], duplicate_of=first.source)
+        return
+    b.by_hash[doc.content_hash] = doc.source
+    prev = b.old_files.get(doc.source)
+    if prev is not None and prev.content_hash == doc.content_hash and prev.duplicate_of is None:
+        if prev.meta.get("version") != METADATA_VERSION:  # read by an older extractor: titles and dates again
+            prev.meta = extract_metadata(doc.text, content_spans(doc.text), doc.html_meta).as_dict()
+        _reuse(b, prev)
+        return
+    spans = content_spans(doc.text)
+    if not spans:
+        b.summary.skipped += 1
+        b.summary.warnings.append(f"skipped {_printable(fpath)}: no article text after removing boilerplate")
+        return
+    meta = extract_metadata(doc.text, spans, doc.html_meta).as_dict()
+    doc_id = doc.content_hash[:20]
+    state.files[doc.source] = FileRecord(doc.source, doc.content_hash, doc_id, doc.kind, meta, [])
+    b.loaded.append((doc, spans))
+
+
+def _chunk_new_documents(b: _Build) -> None:
+    """Chunk new/changed documents and store their texts (the encoder needs every text before it can sort them by
+    length)."""
+    for doc, spans in b.loaded:
+        rec = b.state.files[doc.source]
+        text_path = b.docs_dir / f"{rec.doc_id}.txt"
         if not text_path.exists():
             tmp = text_path.with_suffix(".tmp")
             tmp.write_text(doc.text, encoding="utf-8", newline="")
             tmp.replace(text_path)
-        texts_cache[rec.doc_id] = doc.text
-        chunks = chunk_text(doc.text, spans, config.chunk_tokens, config.chunk_overlap)
+        b.texts_cache[rec.doc_id] = doc.text
+        chunks = chunk_text(doc.text, spans, b.config.chunk_tokens, b.config.chunk_overlap)
         pairs = []
         for ch in chunks:
             cid = chunk_id(doc.source, ch)
             rec.chunk_ids.append(cid)
-            state.chunks[cid] = ChunkRecord(cid, rec.doc_id, ch.start, ch.end, ch.index)
+            b.state.chunks[cid] = ChunkRecord(cid, rec.doc_id, ch.start, ch.end, ch.index)
             pairs.append((cid, ch))
-            new_ids.append(cid)
-            new_texts.append(ch.text)
-            new_meta.append({
+            b.new_ids.append(cid)
+            b.new_texts.append(ch.text)
+            b.new_meta.append({
                 "source": doc.source, "doc_id": rec.doc_id, "start": ch.start, "end": ch.end,
                 "position": ch.index, "title": rec.meta.get("title") or "", "outlet": rec.meta.get("outlet") or "",
                 "date": rec.meta.get("date") or "", "language": rec.meta.get("language") or "",
             })
-        chunked.append(_NewDoc(rec, spans, pairs))
-        summary.indexed += 1
+        b.chunked.append(_NewDoc(rec, spans, pairs))
+        b.summary.indexed += 1
 
+
+def _embed_and_analyze(b: _Build, warming: threading.Thread,
+                       progress: Callable[[str, int, int], None] | None) -> None:
+    """Embed and store the chunks Chroma lacks while their lexical analysis runs."""
     # Lexical analysis (BM25 terms, story sentence sets: pure Python) runs in a worker thread while this thread
     # embeds (the model runs outside the GIL), so the encoder is kept busy instead of waiting for it.
-    sentence_sets: dict[str, list[frozenset[str]]] = {}
-    new_terms: dict[str, dict[str, list[str]]] = {}
-    lexical = _Worker(lambda: _analyze_new(chunked, docs_dir, dict(texts_cache), new_terms, sentence_sets),
+    lexical = _Worker(lambda: _analyze_new(b.chunked, b.docs_dir, dict(b.texts_cache), b.new_terms, b.sentence_sets),
                       name="index-analysis")
-
     warming.join()  # the client opened while files were parsed
-    store = ChunkStore(StoreSettings(config.index_dir, collection, config.chroma_url), embedder)
-    if rebuild:
+    store = b.store = ChunkStore(StoreSettings(b.config.index_dir, b.state.collection, b.config.chroma_url),
+                                 b.embedder)
+    if b.rebuild:
         store.drop()  # a fresh collection name: the committed one stays intact until the swap
-    store.open(signature, create=True)
-    present = store.existing_ids(new_ids) if new_ids else set()
-    todo = [i for i, cid in enumerate(new_ids) if cid not in present]
+    store.open(b.signature, create=True)
+    present = store.existing_ids(b.new_ids) if b.new_ids else set()
+    todo = [i for i, cid in enumerate(b.new_ids) if cid not in present]
     try:
-        _embed_and_store(embedder, store, todo, new_ids, new_texts, new_meta, progress)
+        _embed_and_store(b.embedder, store, todo, b.new_ids, b.new_texts, b.new_meta, progress)
     except BaseException:
         lexical.join()  # the embedding error is the one to report
         raise
     lexical.result()
-    summary.embedded = len(todo)
+    b.summary.embedded = len(todo)
 
-    # story ids over all live documents
-    for rec in state.doc_sources().values():
-        if rec.doc_id not in sentence_sets:
-            sentence_sets[rec.doc_id] = _cached_sentence_sets(docs_dir, rec.doc_id, texts_cache)
-    stories = assign_stories(sentence_sets)
-    for rec in state.files.values():
+
+def _assign_story_ids(b: _Build) -> None:
+    """Story ids over all live documents."""
+    for rec in b.state.doc_sources().values():
+        if rec.doc_id not in b.sentence_sets:
+            b.sentence_sets[rec.doc_id] = _cached_sentence_sets(b.docs_dir, rec.doc_id, b.texts_cache)
+    stories = assign_stories(b.sentence_sets)
+    for rec in b.state.files.values():
         rec.story_id = stories.get(rec.doc_id, rec.doc_id)
 
-    # BM25 over all live chunks, from stored terms
+
+def _build_bm25(b: _Build) -> BM25Index:
+    """BM25 over all live chunks, from stored terms."""
     ids: list[str] = []
     all_terms: list[list[str]] = []
-    for rec in state.doc_sources().values():
-        doc_terms = new_terms.get(rec.doc_id)
+    for rec in b.state.doc_sources().values():
+        doc_terms = b.new_terms.get(rec.doc_id)
         if doc_terms is None:
-            terms_path = docs_dir / f"{rec.doc_id}.terms-v{ANALYZER_VERSION}.json"
+            terms_path = b.docs_dir / f"{rec.doc_id}.terms-v{ANALYZER_VERSION}.json"
             doc_terms = json.loads(terms_path.read_text(encoding="utf-8")) if terms_path.exists() else {}
         for cid in rec.chunk_ids:
             ids.append(cid)
-            all_terms.append(doc_terms.get(cid) or analyze(_chunk_text(texts_cache, docs_dir, state.chunks[cid])))
-    bm25 = BM25Index.build(ids, all_terms)
-    stems.save()
-    removed_sources = set(old_files) - set(state.files)
-    summary.removed = len(removed_sources)
+            all_terms.append(doc_terms.get(cid) or analyze(_chunk_text(b.texts_cache, b.docs_dir, b.state.chunks[cid])))
+    return BM25Index.build(ids, all_terms)
+
+
+def _commit(b: _Build, bm25: BM25Index) -> None:
+    b.summary.removed = len(set(b.old_files) - set(b.state.files))
     checkpoint("before-commit")
-    commit_state(config.index_dir, state, write_extra=lambda folder: bm25.save(folder / "bm25"))
+    commit_state(b.config.index_dir, b.state, write_extra=lambda folder: bm25.save(folder / "bm25"))
     checkpoint("after-commit")
 
-    # after the commit: delete chunks no longer referenced (all unreferenced ones when a build was interrupted),
-    # keep the collection a rebuild replaced for readers still on it, drop older and abandoned collections
-    if interrupted:
-        stale = [cid for cid in store.all_ids() if cid not in state.chunks]
-    elif old is not None:
-        stale = [cid for cid in old_chunks if cid not in state.chunks]
+
+def _clean_up(b: _Build) -> None:
+    """After the commit: delete chunks no longer referenced (all unreferenced ones when a build was interrupted),
+    keep the collection a rebuild replaced for readers still on it, drop older and abandoned collections."""
+    assert b.store is not None
+    if b.interrupted:
+        stale = [cid for cid in b.store.all_ids() if cid not in b.state.chunks]
+    elif b.old is not None:
+        stale = [cid for cid in b.old_chunks if cid not in b.state.chunks]
     else:
         stale = []
     if stale:
-        store.delete(stale)
-    keep = {collection} | ({previous.collection} if previous is not None else set())
-    _drop_unused_collections(config, embedder, keep)
-    keep_docs = {r.doc_id for r in state.files.values()}
-    if previous is not None:
-        keep_docs |= {r.doc_id for r in previous.files.values()}
-    prune_documents(config.index_dir, keep_docs)
-    summary.chunks = len(state.chunks)
-    return summary
+        b.store.delete(stale)
+    keep = {b.state.collection} | ({b.previous.collection} if b.previous is not None else set())
+    _drop_unused_collections(b.config, b.embedder, keep)
+    keep_docs = {r.doc_id for r in b.state.files.values()}
+    if b.previous is not None:
+        keep_docs |= {r.doc_id for r in b.previous.files.values()}
+    prune_documents(b.config.index_dir, keep_docs)
 
 
 def _source(root: Path, path: Path) -> str:

@@ -14,9 +14,9 @@ import numpy as np
 
 from index.analysis import analyze
 from index.bm25 import BM25Index
-from index.config import IndexConfig
+from index.config import IndexConfig, check_signature
 from index.embedding import Embedder, load_embedder
-from index.errors import IndexMissing, IndexModelMismatch
+from index.errors import IndexMissing
 from index.state import FileRecord, IndexState, load_state, read_document
 from index.store import ChunkStore, DenseHit, StoreSettings
 
@@ -124,12 +124,5 @@ def open_index(config: IndexConfig) -> IndexReader:
             f"no index in {config.index_dir}: build it with `assistant index data/articles` (or `make run`)"
         )
     embedder = load_embedder(config.embedder, str(config.model_cache_dir), config.embed_batch_size, config.threads)
-    expected = config.signature(embedder.dimension)
-    if state.signature != expected:
-        diffs = ", ".join(f"{k}={state.signature.get(k)!r} (settings: {v!r})" for k, v in expected.items()
-                          if state.signature.get(k) != v)
-        raise IndexModelMismatch(
-            f"the index in {config.index_dir} was built with {diffs}: rebuild it with "
-            f"`assistant index PATH --rebuild`, or use the settings it was built with"
-        )
+    check_signature(state.signature, config.signature(embedder.dimension), f"the index in {config.index_dir}")
     return IndexReader(config, state, embedder)

@@ -33,7 +33,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from index.errors import IndexMissing, IndexModelMismatch, UserError
+from index.config import check_signature
+from index.errors import IndexMissing, UserError
 
 __all__ = ["ChunkStore", "StoreSettings", "DenseHit", "warm_up"]
 
@@ -338,14 +339,10 @@ class ChunkStore:
             )
 
     def check(self, expected: dict[str, Any]) -> None:
+        """Refuse a collection whose recorded signature is not ``expected``."""
         meta: dict[str, Any] = (self._col.metadata if self._col is not None else None) or {}
-        found = json.loads(meta.get("signature", "{}"))
-        diffs = [f"{k}: index has {found.get(k)!r}, settings ask {v!r}" for k, v in expected.items() if found.get(k) != v]
-        if diffs:
-            raise IndexModelMismatch(
-                "the index was built with other settings (" + "; ".join(diffs) + "): rebuild it with "
-                "`assistant index PATH --rebuild` or set the settings it was built with"
-            )
+        check_signature(json.loads(meta.get("signature", "{}")), expected,
+                        f"the collection {self.settings.collection!r} in {self.where}")
 
     def drop(self) -> None:
         from chromadb.errors import NotFoundError
