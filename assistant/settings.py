@@ -17,8 +17,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.config import DEFAULT_EMBEDDER, IndexConfig
 from index.loading import SUPPORTED_SUFFIXES
+from index.offline import apply_offline_env
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "TOP_K_RANGE", "apply_offline_env"]
+
+TOP_K_RANGE = (1, 20)  # passages per answer: the settings, the /ask API and the chat slider all allow this range
 
 
 class Settings(BaseSettings):
@@ -57,7 +60,7 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature for generative backends.")
     llm_max_tokens: int = Field(400, ge=16, description="Maximum answer length for generative backends.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a generative backend.")
-    top_k: int = Field(5, ge=1, le=20, description="Passages given to the answerer.")
+    top_k: int = Field(5, ge=TOP_K_RANGE[0], le=TOP_K_RANGE[1], description="Passages given to the answerer.")
     candidates: int | None = Field(
         None, ge=5, le=200,
         description="Candidates taken from each retriever before fusion (unset = the value fitted with the fusion).",

@@ -10,7 +10,7 @@ Each figure is a fresh process (interpreter start included), run the way a user 
   passages), and -> done. The child process runs the real CLI; the only addition is a timestamp printed when the
   embedder's first batch returns.
 * ``assistant ask QUESTION`` over that index: process start -> answer printed.
-* ``python -X importtime -c "import assistant.cli"``: the import cost of the CLI module itself.
+* ``python -X importtime -c "import ui.cli"``: the import cost of the CLI module itself.
 
 For each command the heavy packages found in ``sys.modules`` at exit are listed: gradio must appear only for
 ``serve``; torch only once a torch embedder is loaded. ``index`` and ``ask`` are run with the default embedder and
@@ -60,7 +60,7 @@ if os.environ.get("BENCH_MARK_EMBED"):
     for _cls in (_e._SentenceTransformerBackend, _e._OnnxBackend):
         _cls.encode = _mark(_cls.encode)
 sys.argv = ["assistant", *json.loads(os.environ["BENCH_ARGS"])]
-from assistant.cli import main
+from ui.cli import main
 main()
 """
 
@@ -119,7 +119,7 @@ def main() -> None:
             rows[f"ask {name}"] = run_cli(["ask", question], env)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    imports = import_time("assistant.cli")
+    imports = import_time("ui.cli")
     print("Start-up (fresh processes, sample articles: 5 files, 54 passages; model conversions already cached)")
     print(f"  {'`assistant --help` process start -> exit':<62}{rows['help']['seconds']:>7.2f} s")
     for name in names:
@@ -127,7 +127,7 @@ def main() -> None:
         print(f"  {'`assistant index` start -> first 32 passages embedded (' + name + ')':<62}"
               f"{r.get('first_embed_s', float('nan')):>7.2f} s   (done: {r['seconds']:.2f} s)")
         print(f"  {'`assistant ask` start -> answer printed (' + name + ')':<62}{rows['ask ' + name]['seconds']:>7.2f} s")
-    print(f"  {'`import assistant.cli` (python -X importtime)':<62}{imports['total_ms']:>7.0f} ms  largest: "
+    print(f"  {'`import ui.cli` (python -X importtime)':<62}{imports['total_ms']:>7.0f} ms  largest: "
           + ", ".join(f"{k} {v:.0f}" for k, v in list(imports["largest_ms"].items())[:3]))
     print("  heavy packages imported:")
     for name, r in rows.items():

@@ -29,12 +29,12 @@ from assistant.chain import Assistant
 from assistant.errors import BadInput, UserError
 from assistant.filters import describe_filters, make_filters
 from assistant.retrieval import Filters
+from assistant.settings import TOP_K_RANGE
 from ui.log_guard import loggable
 
-__all__ = ["AskApi", "TOP_K_RANGE"]
+__all__ = ["AskApi"]
 
 log = logging.getLogger(__name__)
-TOP_K_RANGE = (1, 20)
 
 
 class AskApi:

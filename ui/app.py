@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 
 from assistant.chain import Assistant
 from assistant.errors import BadInput
-from assistant.settings import Settings
+from assistant.settings import TOP_K_RANGE, Settings
 from ui.api import AskApi
 from ui.chat import LANGUAGES, ChatHandlers
 from ui.eval_tab import EVAL_CSS_PATH, evaluation_tab
@@ -92,7 +92,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                         with gr.Accordion("Settings", open=False, elem_id="chat-settings") as settings_box:
                             backend = gr.Textbox(value=settings.llm, label="Answer backend",
                                                  info="extractive, openai:<model> or ollama:<model>")
-                            top_k = gr.Slider(1, 20, value=settings.top_k, step=1,
+                            top_k = gr.Slider(*TOP_K_RANGE, value=settings.top_k, step=1,
                                               label="Passages given to the answerer (top-k)")
                             language = gr.Dropdown(LANGUAGES, value=settings.answer_language, label="Answer language")
                             gr.Markdown("**Filter** — search only these articles (empty = all)")

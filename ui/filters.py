@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.chain import Assistant
+from assistant.library import FileRecord
 from assistant.retrieval import Filters
-from index.state import FileRecord
 
 __all__ = ["FilterChoice", "outlets_of", "sources_of"]
 

@@ -24,8 +24,7 @@ from pathlib import Path
 
 from assistant.chain import Assistant
 from assistant.errors import BadInput
-from index import BuildSummary, build_index
-from index.loading import MAX_BYTES, SUPPORTED_SUFFIXES, kind_of
+from assistant.library import MAX_BYTES, SUPPORTED_SUFFIXES, BuildSummary, build_library, kind_of
 
 __all__ = ["ALLOWED_SUFFIXES", "safe_name", "library_rows", "save_uploads", "remove_article", "build", "LIBRARY_HEADERS",
            "SavedUpload", "saved_line", "summary_line", "MAX_NAME_CHARS"]
@@ -176,7 +175,7 @@ def build(assistant: Assistant, rebuild: bool = False,
     """Index ``articles_dir`` (incrementally unless ``rebuild``) and make the assistant answer from it."""
     settings = assistant.settings
     with _build_lock:
-        summary = build_index(settings.articles_dir, settings.index_config(), rebuild=rebuild, progress=progress)
+        summary = build_library(settings, settings.articles_dir, rebuild=rebuild, progress=progress)
         assistant.refresh()
     return summary
 

@@ -10,16 +10,17 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.errors import BadInput
 from assistant.evaluation import metrics as m
 from assistant.evaluation.dataset import EvalItem
 from assistant.evaluation.report import write_reports
-from assistant.models import Turn
+from assistant.models import Answer, Turn
 from index.state import load_state
 
 __all__ = ["run_eval", "evaluate_item", "summarize", "settings_snapshot", "missing_sources", "prepare_run",
@@ -125,12 +126,12 @@ def _turn_fields(item: EvalItem, standalone: str | None) -> dict[str, Any]:
             "rewrite_correct": None if item.follow_up is None or rewritten is None else rewritten == item.follow_up}
 
 
-def replay(assistant: Any, item: EvalItem) -> list[Turn]:
+def replay(chain: Runnable[dict[str, Any], Answer], item: EvalItem) -> list[Turn]:
     """The item's earlier questions asked through the same chain, each with the turns before it: the history the
     item's own question is asked with."""
     history: list[Turn] = []
     for question in item.history:
-        history.append(Turn(question=question, answer=assistant.ask(question, history=history).answer))
+        history.append(Turn(question=question, answer=chain.invoke({"question": question, "history": history}).answer))
     return history
 
 
@@ -351,54 +352,36 @@ def run_eval(assistant: Any, items: Sequence[EvalItem], out_dir: Path, workers: 
         return summary
 
     finish("running")  # a run killed outright is still recognisable, and resumable
-    lock, closed = threading.Lock(), [False]
     fh = open(out_dir / RESULTS, "a", encoding="utf-8")
+    chain = assistant.chain()
 
-    def one(item: EvalItem) -> None:
-        t = time.perf_counter()
-        try:
-            history = replay(assistant, item)
-            t = time.perf_counter()  # the latency of the scored question alone
-            answer = assistant.ask(item.question, history=history)
-            row = evaluate_item(item, answer, (time.perf_counter() - t) * 1000, text_of, k, corpus)
-        except Exception as exc:  # one broken question must not lose the run; it is reported as an error
-            row = _error_row(item, exc, (time.perf_counter() - t) * 1000)
-        with lock:
-            if closed[0]:  # finished by an interruption while this question was in flight
-                return
+    def asked(item: EvalItem) -> dict[str, Any]:
+        return {"question": item.question, "history": replay(chain, item)}
+
+    # every question through the one QA chain, ``workers`` at a time; rows are written as questions finish
+    todo = [it for it in items if it.id not in done]
+    runs = (RunnableLambda(asked, name="replay history") | chain).batch_as_completed(
+        todo, config={"max_concurrency": max(1, workers)}, return_exceptions=True)
+    try:
+        if progress and done:  # a resumed run starts part-way
+            progress(len(done), len(items))
+        for i, answer in runs:
+            item = todo[i]
+            if isinstance(answer, Exception):  # one broken question must not lose the run; it is reported
+                row = _error_row(item, answer, 0.0)
+            else:  # the latency of the scored question alone, as the chain measured it
+                row = evaluate_item(item, answer, answer.timings_ms.get("total", 0.0), text_of, k, corpus)
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             fh.flush()
             done[item.id] = row
             if progress:
                 progress(len(done), len(items))
-
-    def close() -> None:
-        with lock:
-            closed[0] = True
-            fh.close()
-
-    todo = [it for it in items if it.id not in done]
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
-    try:
-        if progress and done:  # a resumed run starts part-way
-            progress(len(done), len(items))
-        if pool:
-            for future in [pool.submit(one, it) for it in todo]:
-                future.result()
-        else:
-            for it in todo:
-                one(it)
     except KeyboardInterrupt:
         with _signals_held():
-            close()
-            if pool:
-                pool.shutdown(wait=False, cancel_futures=True)
+            runs.close()  # cancels the questions not started
+            fh.close()
             finish("interrupted")
         raise EvalInterrupted(len(done), len(items), out_dir) from None
-    except BaseException:
-        close()
-        raise
-    close()
-    if pool:
-        pool.shutdown()
+    finally:
+        fh.close()
     return finish("complete")

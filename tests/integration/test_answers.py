@@ -112,7 +112,7 @@ def test_generative_path_with_registered_fake(assistant, monkeypatch):
     from assistant import backends
 
     monkeypatch.setattr(backends, "_REGISTRY", dict(backends._REGISTRY))  # the registration ends with the test
-    monkeypatch.setattr(assistant, "_models", dict(assistant._models))
+    monkeypatch.setattr(assistant.qa, "_models", dict(assistant.qa._models))
 
     script = ("Sekitar 98.000 orang Rusia memasuki Kazakhstan dan 64.234 orang meninggalkan negara itu [1]. "
               "Menara Eiffel dicat ungu oleh para astronot Mars [2]. Ini fakta lain [9].")

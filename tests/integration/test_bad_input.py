@@ -223,7 +223,7 @@ def _cli(args: list[str], index_dir: Path, cwd: Path) -> subprocess.CompletedPro
     env = {**os.environ, "ASSISTANT_INDEX_DIR": str(index_dir), "ASSISTANT_MODEL_CACHE_DIR": str(MODEL_CACHE),
            "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
            "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False"}
-    return subprocess.run([sys.executable, "-m", "assistant", *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ui", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=120)
 
 
@@ -281,7 +281,7 @@ def test_article_unreadable_now_keeps_its_previous_passages(tmp_path):
     locked = sorted(articles.iterdir())[0]
     locked.chmod(0)
     try:
-        argv = [sys.executable, "-m", "assistant", "index", str(articles)]
+        argv = [sys.executable, "-m", "ui", "index", str(articles)]
         env = {**os.environ, "ASSISTANT_INDEX_DIR": str(settings.index_dir),
                "ASSISTANT_MODEL_CACHE_DIR": str(MODEL_CACHE), "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1",
                "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}

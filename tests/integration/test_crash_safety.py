@@ -41,7 +41,7 @@ def _env(index_dir: Path, fault: str | None = None) -> dict[str, str]:
 
 
 def _index_cmd(folder: Path, rebuild: bool) -> list[str]:
-    return [sys.executable, "-m", "assistant", "index", str(folder), "--json", *(["--rebuild"] if rebuild else [])]
+    return [sys.executable, "-m", "ui", "index", str(folder), "--json", *(["--rebuild"] if rebuild else [])]
 
 
 def _index(folder: Path, index_dir: Path, rebuild: bool = False, fault: str | None = None):

@@ -101,13 +101,13 @@ def test_incremental_reindex_edit_delete_and_mismatch(tmp_path, embedder, settin
 def test_cli_index_json_and_errors(tmp_path, settings):
     env = {"ASSISTANT_INDEX_DIR": str(tmp_path / "idx"), "ASSISTANT_MODEL_CACHE_DIR": str(settings.model_cache_dir),
            "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "assistant", "index", str(SAMPLE), "--json"]
+    cmd = [sys.executable, "-m", "ui", "index", str(SAMPLE), "--json"]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert summary["files"] == 5 and summary["chunks"] > 0
     assert {"files", "chunks", "skipped", "removed", "seconds"} <= set(summary)
-    bad = subprocess.run([sys.executable, "-m", "assistant", "index", str(tmp_path / "missing")],
+    bad = subprocess.run([sys.executable, "-m", "ui", "index", str(tmp_path / "missing")],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.strip().count("\n") == 0 and "not found" in bad.stderr

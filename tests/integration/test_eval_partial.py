@@ -26,7 +26,7 @@ def _env(settings) -> dict[str, str]:
 
 
 def _eval(settings, cwd: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "assistant.cli", "eval", *args], cwd=cwd, env=_env(settings),
+    return subprocess.Popen([sys.executable, "-m", "ui", "eval", *args], cwd=cwd, env=_env(settings),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

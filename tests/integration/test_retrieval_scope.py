@@ -91,7 +91,7 @@ def test_two_asks_get_a_passage_each(scoped):
 
 
 def test_ask_json_shows_scope_and_reasons(scoped, tmp_path):
-    from assistant.cli import app
+    from ui.cli import app
 
     env = {"ASSISTANT_INDEX_DIR": str(scoped.settings.index_dir),
            "ASSISTANT_MODEL_CACHE_DIR": str(scoped.settings.model_cache_dir)}

@@ -28,11 +28,11 @@ def _loaded_after(code: str) -> set[str]:
 
 
 def test_importing_the_cli_loads_no_gradio_or_torch():
-    assert not _loaded_after("import assistant.cli") & {"gradio", "torch", "transformers", "sentence_transformers"}
+    assert not _loaded_after("import ui.cli") & {"gradio", "torch", "transformers", "sentence_transformers"}
 
 
 def test_help_loads_no_gradio_or_torch():
-    code = ("import sys\nsys.argv = ['assistant', '--help']\nfrom assistant.cli import main\n"
+    code = ("import sys\nsys.argv = ['assistant', '--help']\nfrom ui.cli import main\n"
             "try:\n    main()\nexcept SystemExit as exc:\n    if exc.code:\n        raise")
     loaded = _loaded_after(code)
     assert "gradio" not in loaded
@@ -54,6 +54,6 @@ def test_answering_modules_do_not_import_gradio():
 def test_ask_through_a_server_loads_no_model_index_or_gradio():
     """`assistant ask --server URL` needs only an HTTP client (here the server is down: one line, exit 1)."""
     code = ("import sys\nsys.argv = ['assistant', 'ask', '--server', 'http://127.0.0.1:9', 'Siapa Tokayev?']\n"
-            "from assistant.cli import main\n"
+            "from ui.cli import main\n"
             "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 1, exc.code")
     assert not _loaded_after(code)  # none of gradio, torch, transformers, onnxruntime, chromadb

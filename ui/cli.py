@@ -1,4 +1,8 @@
-"""The ``assistant`` command: index | ask | chat | eval | serve. User mistakes print one line and exit 1."""
+"""The ``assistant`` command: index | models | ask | chat | eval | serve. User mistakes print one line and exit 1.
+
+The entry point sits above both packages (``ui → assistant → index``): it uses the assistant's public API (the
+library, the chain, the evaluation) and serves this package's web app; ``python -m ui`` runs it too.
+"""
 
 from __future__ import annotations
 
@@ -63,8 +67,7 @@ def index(
     """Index a folder of articles (incremental: unchanged files cost nothing)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from index import build_index
-    from index.errors import IndexModelMismatch
+    from assistant.library import build_library
 
     settings = _settings()
     path = path or settings.articles_dir
@@ -76,13 +79,8 @@ def index(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        try:
-            summary = build_index(path, settings.index_config(), rebuild=rebuild, progress=progress)
-        except IndexModelMismatch:
-            if not if_stale:
-                raise
-            typer.echo("the index was built with other settings (embedder or chunking): rebuilding it", err=True)
-            summary = build_index(path, settings.index_config(), rebuild=True, progress=progress)
+        summary = build_library(settings, path, rebuild=rebuild, progress=progress, if_stale=if_stale,
+                                notify=lambda m: typer.echo(m, err=True))
     if as_json:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
@@ -111,15 +109,13 @@ def models_prepare(
 ) -> None:
     """Convert the bundled e5 weights and export the int8 model now (e.g. at install), so that the first
     `assistant index` or question does not wait for them."""
-    from index.embedding import prepare_embedder
+    from assistant.library import prepare_models
 
     settings = _settings()
     wanted = names or [settings.embedder]
     if "all" in wanted:
         wanted = ["e5-small", "e5-small-int8"]
-    for name in dict.fromkeys(wanted):
-        where = prepare_embedder(name, str(settings.index_config().model_cache_dir),
-                                 notify=lambda m: typer.echo(m, err=True))
+    for name, where in prepare_models(settings, wanted, notify=lambda m: typer.echo(m, err=True)):
         typer.echo(f"{name}: ready ({where})")
 
 
@@ -300,7 +296,7 @@ def serve(
 def main() -> None:
     import warnings
 
-    from index.offline import apply_offline_env
+    from assistant.settings import apply_offline_env
 
     apply_offline_env()
     # third-party libraries' warnings (chromadb, transformers…) are noise for people at a terminal; ours still show
