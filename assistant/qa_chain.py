@@ -12,9 +12,10 @@ is the :class:`~assistant.models.Answer` (:meth:`assistant.chain.Assistant.chain
 
 from __future__ import annotations
 
+import asyncio
 import html
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
@@ -90,12 +91,22 @@ class QAChain:
         def find(inp: dict[str, Any]) -> RetrievalResult:
             return retrieve(inp["reader"], self.settings, inp["info"], top_k, filters)
 
-        def answer(chunks: Iterator[dict[str, Any]], config: RunnableConfig) -> Iterator[AddableDict]:
+        def answer(chunks: Iterator[dict[str, Any]], config: RunnableConfig | None = None) -> Iterator[AddableDict]:
             yield from self.answer_events(_merged(chunks), backend, config)
+
+        async def aanswer(chunks: AsyncIterator[dict[str, Any]], config: RunnableConfig | None = None
+                          ) -> AsyncIterator[AddableDict]:
+            """The same steps for ``ainvoke`` / ``astream`` / ``astream_events``: each run in a worker thread."""
+            inp: dict[str, Any] = {}
+            async for chunk in chunks:
+                inp.update(chunk)
+            events = self.answer_events(inp, backend, config)
+            while (event := await asyncio.to_thread(next, events, None)) is not None:
+                yield event
 
         return (RunnableLambda(prepare, name="prepare")
                 | RunnablePassthrough.assign(result=RunnableLambda(find, name="retrieve"))
-                | RunnableGenerator(answer, name="answer"))
+                | RunnableGenerator(answer, aanswer, name="answer"))
 
     # -- the steps --------------------------------------------------------------------------------------------
     def prepare(self, question: str, history: list[Turn] | None, llm: str, language: str | None) -> dict[str, Any]:

@@ -1,0 +1,111 @@
+"""The QA chain as one LCEL runnable over the real index: invoke, batch, stream, async and callbacks all run the same
+steps; validation comes first; each question is analysed once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+
+from assistant import qa_chain, retrieval
+from assistant.backends import register
+from assistant.errors import BadInput
+from assistant.question import analyse_question
+
+pytestmark = pytest.mark.slow
+
+# Questions written for these tests (not from the dev set): a plain one, a two-part one, one in English.
+QUESTIONS = [
+    "Berapa orang Rusia yang masuk ke Kazakhstan?",
+    "Siapa Presiden Kazakhstan dan apa yang dia katakan tentang warga Rusia?",
+    "Which alliance sent troops to Kazakhstan?",
+]
+SCRIPT = "Sekitar 98.000 orang Rusia memasuki Kazakhstan [1]."
+
+
+@pytest.fixture()
+def scripted(assistant, monkeypatch):
+    """A scripted chat model, registered like the real backends (no real model writes a chosen sentence)."""
+    from assistant import backends
+
+    monkeypatch.setattr(backends, "_REGISTRY", dict(backends._REGISTRY))
+    monkeypatch.setattr(assistant.qa, "_models", {})
+    register("scripted", lambda model, settings: GenericFakeChatModel(messages=iter([AIMessage(SCRIPT)] * 6)))
+    return "scripted:test"
+
+
+def _inputs(questions):
+    return [{"question": q, "history": []} for q in questions]
+
+
+def test_batch_gives_what_ask_gives(assistant):
+    batched = assistant.chain().batch(_inputs(QUESTIONS), config={"max_concurrency": 2})
+    for q, b in zip(QUESTIONS, batched, strict=True):
+        a = assistant.ask(q)
+        assert (b.answer, b.abstained, [c.quote for c in b.citations]) == (a.answer, a.abstained,
+                                                                           [c.quote for c in a.citations])
+        assert [p.id for p in b.passages] == [p.id for p in a.passages]
+
+
+def test_stream_emits_passages_then_tokens_then_the_answer(assistant):
+    chunks = list(assistant.qa.events().stream(_inputs(QUESTIONS[:1])[0]))
+    kinds = [next(iter(c)) for c in chunks]
+    assert kinds[0] == "retrieved" and kinds[-1] == "answer" and set(kinds[1:-1]) == {"token"}
+    answer = chunks[-1]["answer"]
+    assert "".join(c["token"] for c in chunks[1:-1]) == answer.answer
+    assert [p.id for p in chunks[0]["retrieved"]["passages"]] == [p.id for p in answer.passages]
+
+
+def test_a_chat_model_runs_inside_the_chain(assistant, scripted):
+    """Callbacks given to the chain reach the chat model as a child run; async and astream_events work too."""
+
+    class Seen(BaseCallbackHandler):
+        def __init__(self) -> None:
+            self.events: list[tuple[str, bool]] = []
+
+        def on_chat_model_start(self, serialized, messages, *, run_id, parent_run_id=None, **kw):
+            self.events.append(("start", parent_run_id is not None))
+
+        def on_llm_new_token(self, token, **kw):
+            self.events.append(("token", True))
+
+    seen = Seen()
+    chain = assistant.chain(llm=scripted)
+    answer = chain.invoke(_inputs(QUESTIONS[:1])[0], config={"callbacks": [seen]})
+    assert seen.events[0] == ("start", True) and ("token", True) in seen.events
+    assert answer.citations and answer.citations[0].supported and answer.backend == scripted
+
+    async def run():
+        names = [e["event"] async for e in chain.astream_events(_inputs(QUESTIONS[:1])[0], version="v2")]
+        return names, await chain.ainvoke(_inputs(QUESTIONS[:1])[0])
+
+    names, again = asyncio.run(run())
+    assert "on_chat_model_stream" in names and "on_retriever_end" not in names
+    assert again.answer == answer.answer
+
+
+def test_validation_comes_before_anything_else(assistant, monkeypatch):
+    def no_reader():
+        raise AssertionError("the index was touched before the question was validated")
+
+    monkeypatch.setattr(assistant.library, "current_reader", no_reader)
+    for bad in ["", "   \u200b ", "x" * (assistant.settings.max_question_chars + 1)]:
+        with pytest.raises(BadInput):
+            assistant.ask(bad)
+
+
+def test_each_question_is_analysed_once(assistant, monkeypatch):
+    calls: list[str] = []
+
+    def counted(text, split=True):
+        calls.append(text)
+        return analyse_question(text, split)
+
+    monkeypatch.setattr(qa_chain, "analyse_question", counted)
+    monkeypatch.setattr(retrieval, "analyse_question", counted)
+    answer = assistant.ask(QUESTIONS[1])  # two parts: their analyses come with the question's
+    assert calls == [QUESTIONS[1]]
+    assert len(answer.trace.subqueries) >= 2
