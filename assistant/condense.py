@@ -11,7 +11,7 @@ A question is a follow-up only when it cannot stand alone (:func:`follow_up_reas
 
 A question that carries its own names (capitalised words, numbers) and content words stands alone, whatever
 pronouns it holds: in "Why did Kazakhstan's defence minister lose his job?" the antecedent of "his" is inside.
-The words are the project's own: :data:`index.language.STOPWORDS` and :data:`assistant.question.QUESTION_WORDS`,
+The words are the project's own: :data:`index.language.STOPWORDS` and :data:`assistant.question_words.QUESTION_WORDS`,
 plus the closed classes of pronouns and demonstratives below (grammar, not phrasings of any question set).
 
 With an LLM, the condense prompt rewrites the follow-ups this rule picks; without one, :func:`condense_rule` adds
@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 
 from assistant.models import Turn
-from assistant.question import QUESTION_WORDS
+from assistant.question_words import QUESTION_WORDS
 from index.language import STOPWORDS, words
 
 __all__ = ["condense_rule", "follow_up_reason", "is_follow_up", "history_text", "answer_form"]

@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.errors import BadInput
+from assistant.question_words import QUESTION_WORDS
 from assistant.subqueries import split_parts
 from index.analysis import analyze
 from index.language import detect_language
@@ -30,11 +31,6 @@ _TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("manner", re.compile(r"\b(bagaimana(?:kah)?|how(?! many| much))\b", re.I)),
     ("list", re.compile(r"\b(apa saja|siapa saja|mana saja|sebutkan|list|name all|what are the)\b", re.I)),
 ]
-QUESTION_WORDS = frozenset(
-    "berapa berapakah siapa siapakah mengapa kenapa kapan apa apakah bagaimana bagaimanakah mana manakah dimana "
-    "what which who whom whose why when where how many much sebutkan saja according menurut artikel article "
-    "articles berita report banding beda masing setiap tiap compare comparison differ difference different".split()
-)
 # Invisible characters that only get in the way of matching: C0/C1 controls (not the whitespace ones), zero-width
 # spaces and joiners, bidi marks and overrides, soft hyphen, word joiners, variation selectors, BOM, tag characters,
 # interlinear annotation marks and lone surrogates (undecodable bytes in a command-line argument).

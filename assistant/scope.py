@@ -30,14 +30,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from assistant.question_words import OPENERS_PATTERN
 from index.analysis import analyze
 from index.dates import MONTHS
 
 __all__ = ["Doc", "Scope", "find_scope", "outlet_key", "reference"]
 
 _NOUN = r"(?:artikel|berita|laporan|tulisan|article|report|story|piece)"
-_STOP_AT = (r"(?=\s*[,?!;:]|\s*\.(?:\s|$)|\s+(?:yang|apa|apakah|siapa|berapa|kapan|mengapa|kenapa|bagaimana|di\s+mana|"
-            r"dimana|what|who|when|why|how|where|which|did|does|do|is|are|was|were|say|says|said|tell|menyebut\w*|"
+_STOP_AT = (rf"(?=\s*[,?!;:]|\s*\.(?:\s|$)|\s+(?:yang|{OPENERS_PATTERN}|did|does|do|is|are|was|were|say|says|said|tell|menyebut\w*|"
             r"mengatakan|dan|and)\b|$)")
 # "artikel tentang X" / "an article about X": a topic, matched by meaning
 _TOPIC = re.compile(rf"\b{_NOUN}\s+(?:yang\s+)?(?:tentang|mengenai|soal|membahas|about|on|covering)\s+(?P<ref>.+?){_STOP_AT}",

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import re
 
+from assistant.question_words import OPENERS_PATTERN
+
 __all__ = ["split_parts"]
 
 # a conjunction followed by a question word starts a second ask
 _JOIN = re.compile(
     r"(?:,\s*|\s+)(?:dan|serta|lalu|kemudian|and|also|as\s+well\s+as)\s+(?:juga\s+)?"
-    r"(?=(?:apa|apakah|siapa|siapakah|kapan|berapa|berapakah|mengapa|kenapa|bagaimana|di\s+mana|dimana|ke\s+mana|"
-    r"mana|what|who|whom|when|how|why|where|which)\b)",
+    rf"(?=(?:{OPENERS_PATTERN})\b)",
     re.I,
 )
 _NAME = re.compile(r"\d+(?:[.,]\d+)*|\b[A-Z][\w-]+")

@@ -116,7 +116,7 @@ def cached_runs(reader, settings, name: str, all_sources: set[str]) -> list[dict
     import pickle
 
     from assistant.fusion import fitted_path
-    from assistant.question import QUESTION_WORDS
+    from assistant.question_words import QUESTION_WORDS
     from index.analysis import ANALYZER_VERSION
 
     fusion = fitted_path(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)

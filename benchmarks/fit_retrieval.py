@@ -66,7 +66,7 @@ def collect_part(reader, name: str, n_max: int) -> list[dict]:
     import hashlib
     import pickle
 
-    from assistant.question import QUESTION_WORDS
+    from assistant.question_words import QUESTION_WORDS
     from index.analysis import ANALYZER_VERSION
 
     words = hashlib.sha1(" ".join(sorted(QUESTION_WORDS)).encode()).hexdigest()[:8]  # the question terms searched

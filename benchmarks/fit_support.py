@@ -29,7 +29,7 @@ from fit_retrieval import _git_commit  # noqa: E402
 from retrieval_data import add_index_options, gold, open_pool, part, settings_from, write_json  # noqa: E402
 
 from assistant.citations import SUPPORT_FEATURES, support_features, support_model_path  # noqa: E402
-from assistant.question import QUESTION_WORDS  # noqa: E402
+from assistant.question_words import QUESTION_WORDS  # noqa: E402
 from assistant.retrieval import Filters, retrieve  # noqa: E402
 
 C_GRID = (0.01, 0.1, 1.0, 10.0)
