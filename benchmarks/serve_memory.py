@@ -29,6 +29,7 @@ from query_latency import questions  # noqa: E402
 from synthetic import CACHE, MODEL_CACHE, ROOT, default_embedder, ensure_index, unavailable  # noqa: E402
 
 from assistant.evaluation.metrics import percentile  # noqa: E402 - the repo root is on sys.path after synthetic
+from index.offline import OFFLINE_ENV  # noqa: E402
 
 GOAL_COLD_START_S = 15.0
 RESULTS = ROOT / "benchmarks" / "results"
@@ -83,9 +84,8 @@ def free_port() -> int:
 
 def env_for(folder: Path, embedder: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_INDEX_DIR=str(folder), ASSISTANT_EMBEDDER=embedder, ASSISTANT_MODEL_CACHE_DIR=str(MODEL_CACHE),
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
-               GRADIO_ANALYTICS_ENABLED="False", TOKENIZERS_PARALLELISM="false")
+    env.update(OFFLINE_ENV, ASSISTANT_INDEX_DIR=str(folder), ASSISTANT_EMBEDDER=embedder,
+               ASSISTANT_MODEL_CACHE_DIR=str(MODEL_CACHE))
     return env
 
 
