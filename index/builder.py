@@ -275,6 +275,8 @@ class _Build:
 
 def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
            progress: Callable[[str, int, int], None] | None, interrupted: bool) -> BuildSummary:
+    """One build under the lock, phase by phase; the Chroma client, the tokenizer and the stem cache warm up while
+    the model loads and the files are read."""
     warming = warm_up(StoreSettings(config.index_dir, "", config.chroma_url))  # overlaps model loading and parsing
     tokenizer = _Worker(encoding, name="tiktoken-warm-up")  # the chunker's tokenizer (~0.3 s), meanwhile too
     stems = StemCache(config.model_cache_dir)
@@ -465,6 +467,7 @@ def _build_bm25(b: _Build) -> BM25Index:
 
 
 def _commit(b: _Build, bm25: BM25Index) -> None:
+    """Write the new state with its BM25 model and swap it in: readers opened from now on see this build."""
     b.summary.removed = len(set(b.old_files) - set(b.state.files))
     checkpoint("before-commit")
     commit_state(b.config.index_dir, b.state, write_extra=lambda folder: bm25.save(folder / "bm25"))
