@@ -43,7 +43,7 @@ def test_condense_and_ask_through_real_server(generative, monkeypatch):
     def no_fallback(*_args):
         raise AssertionError("the model's rewrite was not used (the rule fallback ran)")
 
-    monkeypatch.setattr("assistant.chain.condense_rule", no_fallback)
+    monkeypatch.setattr("assistant.qa_chain.condense_rule", no_fallback)
     hist = [Turn(question="Berapa orang Rusia yang memasuki Kazakhstan?", answer="Sekitar 98.000 orang. [1]")]
     question = "Dan berapa yang meninggalkan negara itu?"
     answer = generative.ask(question, history=hist, top_k=3)
