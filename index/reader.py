@@ -53,10 +53,6 @@ class IndexReader:
         self._docs = state.doc_sources()
         self._text = lru_cache(maxsize=4096)(lambda doc_id: read_document(config.index_dir, doc_id))
 
-    @property
-    def generation(self) -> int:
-        return self.state.generation
-
     def files(self) -> list[FileRecord]:
         return sorted(self.state.files.values(), key=lambda f: f.source)
 

@@ -293,7 +293,7 @@ def test_article_unreadable_now_keeps_its_previous_passages(tmp_path):
     assert f"warning: kept the previous passages of {locked}: cannot read (Permission denied)" in out.stderr, \
         out.stderr[-2000:]
     reader = open_index(settings.index_config())
-    assert reader.generation > 0 and reader.state.files.keys() == before.keys()
+    assert reader.state.generation > 0 and reader.state.files.keys() == before.keys()
     kept = reader.state.files[locked.name]
     assert kept.chunk_ids == before[locked.name].chunk_ids and kept.chunk_ids
     first = reader.passage(kept.chunk_ids[0])

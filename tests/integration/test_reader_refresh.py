@@ -95,13 +95,13 @@ def test_reopening_many_times_holds_one_engine(own_index):
     assistant = Assistant(settings)
     article = sorted(settings.articles_dir.iterdir())[0]
     original = article.read_text(encoding="utf-8")
-    generations = {assistant.current_reader().generation}
+    generations = {assistant.current_reader().state.generation}
     for i in range(4):
         article.write_text(original + f"\n\nParagraf tambahan nomor {i} tentang kebun anggrek Cempaka Biru.\n",
                            encoding="utf-8")
         build_index(settings.articles_dir, settings.index_config())
         reader = assistant.current_reader()
-        generations.add(reader.generation)
+        generations.add(reader.state.generation)
         hits = reader.dense(reader.embedder.embed_query(f"Paragraf tambahan nomor {i} kebun anggrek"), 30)
         assert any(f"nomor {i} " in reader.passage(h.id).text for h in hits)
         del reader, hits
