@@ -2,7 +2,7 @@
 :class:`~assistant.library.Library` (the index lifecycle) and the LCEL :class:`~assistant.qa_chain.QAChain`.
 
 >>> assistant = Assistant(Settings())  # doctest: +SKIP
->>> answer = assistant.ask("Berapa orang Rusia yang meninggalkan Kazakhstan sejak 21 September?")  # doctest: +SKIP
+>>> answer = assistant.ask("Kapan CSTO mengirim pasukan ke Kazakhstan?")  # doctest: +SKIP
 >>> answer.answer, answer.citations[0].quote  # doctest: +SKIP
 """
 

@@ -12,7 +12,7 @@ passages get the model's prompts (``query: `` / ``passage: `` for e5). Loaded mo
 test session or a server loads each model once. torch is imported only when a torch model is loaded.
 
 >>> emb = load_embedder("e5-small-int8", str(Path("~/.cache/article-assistant/models").expanduser()))  # doctest: +SKIP
->>> emb.embed_query("Berapa orang Rusia?").shape  # doctest: +SKIP
+>>> emb.embed_query("Kapan CSTO datang?").shape  # doctest: +SKIP
 (384,)
 """
 

@@ -1,7 +1,7 @@
 """Read access to a committed index: chunk texts and metadata, dense and BM25 search.
 
 >>> reader = open_index(IndexConfig(index_dir=Path(".index")))  # doctest: +SKIP
->>> reader.dense(reader.embedder.embed_query("Berapa orang Rusia?"), k=5)  # doctest: +SKIP
+>>> reader.dense(reader.embedder.embed_query("Kapan CSTO datang?"), k=5)  # doctest: +SKIP
 """
 
 from __future__ import annotations

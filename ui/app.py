@@ -43,7 +43,7 @@ JS_PATHS = [Path(__file__).resolve().parent / name for name in ("cite_links.js",
 HISTORY_KEY = "article-assistant-conversation"  # the localStorage key of the conversation
 SCROLL_TO_MARK = "() => { setTimeout(() => document.getElementById('hl')?.scrollIntoView({block: 'center'}), 150); }"
 EXAMPLES = [
-    "Berapa orang yang meninggalkan Kazakhstan sejak 21 September?",
+    "Kapan CSTO mengirim pasukan ke Kazakhstan?",
     "Who moderated the discussion between Putin and Tokayev?",
 ]
 INTRO = ("### Article assistant\nAsk questions about the indexed news articles (Indonesian or English). Every answer "

@@ -5,8 +5,8 @@ message, arguments and traceback), whatever logger or handler it goes to; :func:
 
 >>> redact("login failed for admin:s3cret", ["s3cret"])
 'login failed for admin:***'
->>> short("Berapa orang yang meninggalkan Kazakhstan sejak 21 September?", 20)
-'Berapa orang yang m…'
+>>> short("Kapan CSTO mengirim pasukan ke Kazakhstan?", 20)
+'Kapan CSTO mengirim…'
 """
 
 from __future__ import annotations
