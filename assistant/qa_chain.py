@@ -154,8 +154,7 @@ class QAChain:
         language, reader = inp["language"], inp["reader"]
         if is_extractive(llm):
             out = self.extractive(result, language, reader, inp["asked"])
-            for piece in _pieces(out["text"]):
-                yield AddableDict(token=piece)
+            yield AddableDict(token=out["text"])  # chosen whole: one chunk (word-by-word would only pretend)
         else:
             write = self.prompt(self.settings.qa_prompt).runnable() | self.model(llm) | StrOutputParser()
             raw = ""
@@ -205,12 +204,6 @@ def _merged(chunks: Iterator[dict[str, Any]]) -> dict[str, Any]:
     for chunk in chunks:
         inp.update(chunk)
     return inp
-
-
-def _pieces(text: str) -> Iterator[str]:
-    words = text.split(" ")
-    for i, w in enumerate(words):
-        yield w if i == 0 else " " + w
 
 
 def _ms(t0: float) -> float:
