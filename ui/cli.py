@@ -241,7 +241,7 @@ def chat(
 @app.command(name="eval", context_settings={"allow_extra_args": False})
 def eval_(
     args: Annotated[list[str], typer.Argument(help="QUESTIONS.jsonl|csv  —or—  compare RUN_A RUN_B")],
-    out: Annotated[Path | None, Opt("--out", help="Output folder (default runs/<timestamp>).")] = None,
+    out: Annotated[Path | None, Opt("--out", help="Output folder (default ASSISTANT_EVAL_RUNS_DIR/<timestamp>-<set>, where the Evaluation tab lists runs).")] = None,
     llm: Annotated[str | None, Opt("--llm")] = None,
     top_k: Annotated[int | None, Opt("--top-k")] = None,
     workers: Annotated[int, Opt("--workers", help="Questions answered in parallel.")] = 1,

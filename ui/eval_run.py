@@ -7,7 +7,6 @@ Numbers are formatted once, here, with the report's :func:`~assistant.evaluation
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from assistant.evaluation.charts import latency_bins, metric_bars
 from assistant.evaluation.commands import compare
 from assistant.evaluation.dataset import load_items
 from assistant.evaluation.report import fmt
-from assistant.evaluation.runner import run_eval
+from assistant.evaluation.runner import new_run_dir, run_eval
 
 __all__ = ["BUNDLED_SET", "QUESTION_HEADERS", "QUESTION_WIDTHS", "run_set", "metric_rows", "question_rows",
            "metric_chart", "latency_chart", "list_runs", "compare_runs"]
@@ -78,21 +77,11 @@ def latency_chart(out_dir: Path) -> pd.DataFrame:
     return pd.DataFrame({"ms": [b["label"] for b in bins], "questions": [b["count"] for b in bins]})
 
 
-def _new_run_dir(runs_dir: Path, dataset: Path) -> Path:
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in dataset.stem)[:40] or "set"
-    base = Path(runs_dir) / f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}"
-    out, n = base, 1
-    while out.exists():
-        n += 1
-        out = base.with_name(f"{base.name}-{n}")
-    return out
-
-
 def run_set(assistant: Assistant, path: Path, runs_dir: Path, progress: Callable[[int, int], None] | None = None
             ) -> tuple[dict[str, Any], Path]:
     """Run the question set at ``path`` into a new folder under ``runs_dir``; returns the summary and the folder."""
     items = load_items(path)
-    out_dir = _new_run_dir(runs_dir, path)
+    out_dir = new_run_dir(runs_dir, path)
     summary = run_eval(assistant, items, out_dir, workers=1, progress=progress, dataset=path.name)
     return summary, out_dir
 

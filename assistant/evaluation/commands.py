@@ -7,7 +7,6 @@ import shlex
 import signal
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 from assistant.errors import BadInput
 from assistant.evaluation.dataset import load_set
 from assistant.evaluation.report import KEY_METRICS, fmt
-from assistant.evaluation.runner import EvalInterrupted, prepare_run, run_eval, settings_snapshot
+from assistant.evaluation.runner import EvalInterrupted, new_run_dir, prepare_run, run_eval, settings_snapshot
 
 __all__ = ["run_command", "compare_command", "load_run", "interrupted_message"]
 
@@ -68,7 +67,7 @@ def run_command(settings: Any, questions_path: Path, out: Path | None, workers: 
         raise BadInput("--resume needs --out, the folder of the run to continue")
     qset = load_set(Path(questions_path))
     items = qset.items
-    out = Path(out) if out else Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    out = Path(out) if out else new_run_dir(settings.eval_runs_dir, Path(questions_path))
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} is a file; give a folder")
     prepare_run(out, items, settings_snapshot(settings), resume)  # refuse a mismatched resume before loading models

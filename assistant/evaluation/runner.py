@@ -23,7 +23,7 @@ from assistant.evaluation.report import write_reports
 from assistant.models import Answer, Turn
 from index.state import load_state
 
-__all__ = ["run_eval", "evaluate_item", "summarize", "settings_snapshot", "missing_sources", "prepare_run",
+__all__ = ["run_eval", "new_run_dir", "evaluate_item", "summarize", "settings_snapshot", "missing_sources", "prepare_run",
            "read_results", "EvalInterrupted", "METRIC_KEYS", "replay", "conversation_summary"]
 
 # per-question metric values, averaged over the questions where they are defined
@@ -40,6 +40,19 @@ class EvalInterrupted(KeyboardInterrupt):
     def __init__(self, done: int, total: int, out_dir: Path) -> None:
         super().__init__(f"interrupted after {done}/{total} questions")
         self.done, self.total, self.out_dir = done, total, out_dir
+
+
+def new_run_dir(runs_dir: Path, dataset: Path) -> Path:
+    """A new folder for a run of ``dataset`` under ``runs_dir``: ``<yyyymmdd-hhmmss>-<set name>`` (``-2``… when taken).
+    The CLI's default ``--out`` and the Evaluation tab both name runs so, in ``ASSISTANT_EVAL_RUNS_DIR``, where the
+    tab lists them."""
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in Path(dataset).stem)[:40] or "set"
+    base = Path(runs_dir) / f"{time.strftime('%Y%m%d-%H%M%S')}-{stem}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
 
 
 def _text_getter(assistant: Any) -> Callable[[str], str | None]:

@@ -39,3 +39,25 @@ def test_dev_set_run_meets_floors_and_self_compare_has_no_flips(assistant, tmp_p
     same = compare(tmp_path, tmp_path)
     assert same["fixed"] == [] and same["broken"] == []
     assert "fixed (fail -> pass): none" in compare_command(tmp_path, tmp_path)
+
+
+@pytest.mark.slow
+def test_cli_run_without_out_lands_where_the_evaluation_tab_lists_runs(settings, built_index, tmp_path, capsys):
+    """`assistant eval SET` with no --out writes to ASSISTANT_EVAL_RUNS_DIR/<time>-<set>, named like the tab's runs;
+    a second run in the same second gets its own folder."""
+    from assistant.evaluation.commands import run_command
+    from assistant.evaluation.runner import new_run_dir
+    from ui.eval_run import list_runs
+
+    questions = tmp_path / "two questions.jsonl"
+    rows = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()][:2]
+    questions.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    runs = tmp_path / "runs"
+    mine = settings.model_copy(update={"eval_runs_dir": runs})
+    run_command(mine, questions, None)
+    run_command(mine, questions, None)
+    made = sorted(p.name for p in runs.iterdir())
+    assert len(made) == 2 and all("two_questions" in name for name in made)
+    assert all((runs / name / "summary.json").exists() for name in made)
+    assert {p for _, p in list_runs(runs)} == {str(runs / name) for name in made}
+    assert new_run_dir(runs, questions).parent == runs and not new_run_dir(runs, questions).exists()
