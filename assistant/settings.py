@@ -84,6 +84,11 @@ class Settings(BaseSettings):
         "routes (for replicas sharing one index folder).",
     )
     feedback_path: Path = Field(Path("var/feedback.jsonl"), description="Where thumbs up/down are stored.")
+    history_secret: SecretStr | None = Field(
+        None,
+        description="Key that encrypts the conversation kept in the browser; give every replica the same one. Unset: "
+        "a key kept in the index folder (history-secret, made once) so a reload after a restart still finds it.",
+    )
     eval_runs_dir: Path = Field(Path("runs"), description="Where the UI's Evaluation tab writes its runs and finds runs "
                                 "to compare (`assistant eval --out` folders placed here are listed too).")
     upload_max_mb: int = Field(20, ge=1, description="Largest file the UI accepts for upload, in MB.")

@@ -25,6 +25,7 @@ from assistant.settings import TOP_K_RANGE, Settings
 from ui.api import AskApi
 from ui.chat import LANGUAGES, ChatHandlers
 from ui.eval_tab import EVAL_CSS_PATH, evaluation_tab
+from ui.history import history_secret
 from ui.http_guard import UPLOAD_BATCH_FILES, RequestGuard
 from ui.library_tab import library_tab
 from ui.log_guard import guard_output
@@ -62,7 +63,9 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     with gr.Blocks(title="Article assistant", analytics_enabled=False, delete_cache=CACHE_CLEANUP) as app:
         gr.Markdown(INTRO + (READ_ONLY_INTRO if settings.read_only else ""))
         # the conversation, kept in the browser's localStorage: a reload restores it, "New chat" clears it
-        conversation = gr.BrowserState([], storage_key=HISTORY_KEY)
+        secret = history_secret(settings.history_secret.get_secret_value() if settings.history_secret else None,
+                                settings.index_dir)
+        conversation = gr.BrowserState([], storage_key=HISTORY_KEY, secret=secret)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):

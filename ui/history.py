@@ -8,7 +8,11 @@ No gradio here.
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -16,9 +20,47 @@ from pydantic import ValidationError
 from assistant.models import Answer, Turn
 from ui.filters import FilterChoice
 
-__all__ = ["Entry", "MAX_TURNS", "load", "dump", "turns"]
+__all__ = ["Entry", "MAX_TURNS", "load", "dump", "turns", "history_secret", "SECRET_FILE"]
 
 MAX_TURNS = 30
+SECRET_FILE = "history-secret"
+log = logging.getLogger(__name__)
+
+
+def history_secret(configured: str | None, index_dir: Path) -> str:
+    """The key the browser-kept conversation is encrypted with: ``configured`` (``ASSISTANT_HISTORY_SECRET``) when set;
+    else one kept in ``index_dir/history-secret`` (made once, owner-only), so the history a browser holds still opens
+    after a server restart; else (a folder this server cannot write) a key for this process only, said in the log."""
+    if configured:
+        return configured
+    path = Path(index_dir) / SECRET_FILE
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("conversation history key unreadable (%s): browser histories last until this server stops", exc)
+        return secrets.token_urlsafe(32)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another server made it meanwhile
+            return _read_secret(path)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_urlsafe(32))
+    except OSError as exc:
+        log.warning("cannot keep the conversation history key in %s (%s): browser histories last until this server "
+                    "stops; set ASSISTANT_HISTORY_SECRET to keep them", path.parent, exc)
+        return secrets.token_urlsafe(32)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    text = path.read_text(encoding="ascii").strip()
+    if len(text) < 16:
+        raise OSError(f"{path} holds no key")
+    return text
 
 
 @dataclass(frozen=True)

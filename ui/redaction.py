@@ -30,7 +30,7 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 
 def secrets_of(settings: Any) -> list[str]:
     """The values that must never appear in a log: the login password, the whole ``user:password`` string and
-    the OpenAI-compatible API key (unless it is the placeholder ``not-needed``)."""
+    the OpenAI-compatible API key (unless it is the placeholder ``not-needed``) and the conversation history key."""
     out: list[str] = []
     auth = getattr(settings, "auth", None)
     if auth is not None:
@@ -40,6 +40,9 @@ def secrets_of(settings: Any) -> list[str]:
     key = raw.get_secret_value() if raw is not None and hasattr(raw, "get_secret_value") else raw
     if isinstance(key, str) and key.strip().lower() not in _NOT_SECRET:
         out.append(key)
+    history = getattr(settings, "history_secret", None)
+    if history is not None:
+        out.append(history.get_secret_value() if hasattr(history, "get_secret_value") else str(history))
     return [s for s in out if s]
 
 

@@ -4,6 +4,7 @@ One server (read-only, over the session's index of the sample articles) and one 
 each answer keeps its own sources, the sources panel scrolls inside its box at desktop and phone sizes (bounding
 boxes), a filter narrows the sources, a reload keeps the conversation and "New chat" clears it, a rewritten follow-up
 can be searched as typed, and the read-only server refuses library changes from the browser and from a client.
+Last, its own server is restarted: the conversation kept in the browser still opens (its key is kept in the index).
 Screenshots go to test-artifacts/.
 """
 
@@ -11,7 +12,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,42 +37,59 @@ NUMBERS_SOURCE = "001_7539421ef6c581f1.txt"
 DESKTOP, PHONE = {"width": 1400, "height": 1000}, {"width": 390, "height": 844}
 
 
-@pytest.fixture(scope="module")
-def served(settings, built_index, tmp_path_factory):
-    """``assistant serve --read-only`` over the session's index; yields (url, articles folder)."""
-    tmp = tmp_path_factory.mktemp("chat-ui")
+@contextmanager
+def _server(settings, tmp: Path, port: int) -> Iterator[str]:
+    """``assistant serve --read-only`` over the session's index on ``port``; yields its URL."""
     env = served_env(tmp)
     env.update(ASSISTANT_ARTICLES_DIR=str(settings.articles_dir), ASSISTANT_INDEX_DIR=str(settings.index_dir))
-    port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    log_path = tmp / "server.log"
+    log_path = tmp / f"server-{time.monotonic_ns()}.log"
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([str(ASSISTANT), "serve", "--read-only", "--port", str(port)], env=env, cwd=tmp,
                                 stdout=out, stderr=subprocess.STDOUT)
     try:
         wait_until_listening(proc, url, log_path, START_TIMEOUT)
-        yield url, Path(settings.articles_dir)
+        yield url
     finally:
         stop(proc)
 
 
+def _open(browser: Any, url: str) -> Any:
+    """A new page (its own context: its own localStorage) at ``url``, once the app is on it."""
+    pg = browser.new_page(viewport=DESKTOP)
+    pg.set_default_timeout(WAIT_MS)
+    pg.goto(url)
+    pg.locator("#question textarea").wait_for()
+    return pg
+
+
 @pytest.fixture(scope="module")
-def page(served):
+def served(settings, built_index, tmp_path_factory):
+    """The module's server; yields (url, articles folder)."""
+    with _server(settings, tmp_path_factory.mktemp("chat-ui"), free_port()) as url:
+        yield url, Path(settings.articles_dir)
+
+
+@pytest.fixture(scope="module")
+def browser():
     if not CHROMIUM.exists():
         pytest.fail("Debian's Chromium is missing at /usr/bin/chromium: run `make install-test`")
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM),
-                                    args=["--headless=new", "--no-sandbox", "--disable-gpu",
-                                          "--disable-background-networking"])
-        pg = browser.new_page(viewport=DESKTOP)
-        pg.set_default_timeout(WAIT_MS)
-        pg.goto(served[0])
-        pg.locator("#question textarea").wait_for()
-        yield pg
-        browser.close()
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM),
+                                     args=["--headless=new", "--no-sandbox", "--disable-gpu",
+                                           "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, served):
+    pg = _open(browser, served[0])
+    yield pg
+    pg.close()
 
 
 def _groups(page) -> int:
@@ -243,3 +265,22 @@ def test_read_only_server_offers_and_accepts_no_library_changes(page, served, tm
             client.predict(*args, api_name=api_name)
     assert {p.name: p.read_bytes() for p in articles.iterdir()} == before
     assert client.predict(Q_NUMBERS, api_name="/ask")["citations"], "asking still works"
+
+
+def test_the_conversation_survives_a_server_restart(browser, settings, built_index, tmp_path):
+    """The browser keeps the conversation encrypted; the key is kept in the index folder, so a restarted server (same
+    address, hence the same localStorage) still restores it."""
+    from playwright.sync_api import expect
+
+    port = free_port()
+    with ExitStack() as first:
+        pg = _open(browser, first.enter_context(_server(settings, tmp_path, port)))
+        _ask(pg, Q_MODERATOR)
+        first.close()  # the server stops; the page stays open
+        with _server(settings, tmp_path, port):
+            pg.reload()
+            pg.locator("#question textarea").wait_for()
+            expect(pg.locator("#status")).to_contain_text("Restored 1 earlier answer(s)")
+            expect(pg.locator("#chatbot")).to_contain_text(Q_MODERATOR)
+            assert _groups(pg) == 1
+        pg.close()
