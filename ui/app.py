@@ -120,6 +120,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                             open_btn = gr.Button("Open article", scale=1, elem_id="open-article")
                         article = gr.HTML('<div class="src-empty">The opened article appears here.</div>',
                                           elem_id="article-view")
+                        # filled by cite_links.js when a citation card is clicked (hidden by style.css)
+                        card_pick = gr.Textbox(elem_id="card-pick", show_label=False, container=False)
             with gr.Tab("Library", id="library"):
                 library_tab(app, assistant)
             with gr.Tab("Evaluation", id="evaluation"):
@@ -133,6 +135,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         as_typed_btn.click(chat.ask_as_typed, [conversation, backend, top_k, language], answer_outputs,
                            show_progress="minimal", concurrency_id=ANSWER_CONCURRENCY_ID)
         open_btn.click(chat.open_article, [cite_pick, conversation], article).then(None, js=SCROLL_TO_MARK)
+        card_pick.change(chat.pick_card, [card_pick, conversation], [cite_pick, article]).then(None, js=SCROLL_TO_MARK)
         cleared = [chatbot, question, sources, debugger, cite_pick, conversation, status, article, export_file,
                    as_typed_btn]
         new_btn.click(chat.new_chat, None, cleared)

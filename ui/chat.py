@@ -178,6 +178,12 @@ class ChatHandlers:
         return f"{kind} · {answer.backend}{redo}" + (f" · {total / 1000:.1f} s" if total else "")
 
     # -- article view -----------------------------------------------------------------------------------------
+    def pick_card(self, clicked: str | None, state: Any) -> tuple[Any, str]:
+        """A clicked citation card (``"<turn>:<n>#<click count>"`` from cite_links.js): picked in the Citation
+        picker, its article opened."""
+        picked = str(clicked or "").partition("#")[0]
+        return gr.update(value=picked), self.open_article(picked, state)
+
     def open_article(self, picked: str | None, state: Any) -> str:
         """The article a picked citation (``"<turn>:<n>"``) cites, read from the index (indexed sources only)."""
         entries = history.load(state)

@@ -17,4 +17,18 @@
     card.classList.add("src-picked");
     card.scrollIntoView({ block: "nearest", inline: "nearest" });
   }, true);
+  // A click on a citation card picks it, as the Citation picker would, and opens its article: the card's
+  // "<turn>:<n>" goes to the hidden #card-pick box (a counter makes a second click on the same card count too).
+  let clicks = 0;
+  document.addEventListener("click", (ev) => {
+    const card = ev.target instanceof Element ? ev.target.closest("#sources-panel .src-card[id]") : null;
+    if (!card || ev.target.closest("a, summary, button")) return;
+    const m = /^a(\d+)-cite-(\d+)$/.exec(card.id);
+    const box = document.querySelector("#card-pick textarea, #card-pick input");
+    if (!m || !box) return;
+    document.querySelectorAll(".src-card.src-picked").forEach((c) => c.classList.remove("src-picked"));
+    card.classList.add("src-picked");
+    box.value = `${m[1]}:${m[2]}#${++clicks}`;
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  });
 }

@@ -10,6 +10,7 @@ Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -176,6 +177,25 @@ def test_each_answer_keeps_its_own_sources_and_the_panel_scrolls_in_its_box(page
         assert _overlaps(page) == [], name
         page.screenshot(path=str(ARTIFACTS / f"ui-sources-{name}.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
+
+
+def test_clicking_a_card_picks_it_and_opens_its_article(page):
+    from playwright.sync_api import expect
+
+    _new_chat(page)
+    _ask(page, Q_NUMBERS)
+    _ask(page, Q_MODERATOR)
+    page.locator("#a2-cite-1").click(position={"x": 6, "y": 6})  # the latest answer's group is open
+    expect(page.locator("#cite-pick input")).to_have_value(re.compile(r"^Answer 2 "))
+    expect(page.locator("#article-view mark#hl")).to_contain_text("Putin")
+    page.locator("#chatbot a[href='#a1-cite-1']").click()  # unfolds the earlier answer's group
+    page.locator("#a1-cite-1").click(position={"x": 6, "y": 6})
+    expect(page.locator("#a1-cite-1")).to_have_class("src-card src-picked")
+    expect(page.locator("#cite-pick input")).to_have_value(re.compile(r"^Answer 1 "))
+    expect(page.locator("#article-view mark#hl")).to_contain_text("64.234")
+    page.locator("#a2-cite-1").click(position={"x": 6, "y": 6})
+    page.locator("#a1-cite-1").click(position={"x": 6, "y": 6})  # the same card a second time still counts
+    expect(page.locator("#article-view mark#hl")).to_contain_text("64.234")
 
 
 def test_filter_narrows_the_sources_and_is_shown_above_the_answer(page):
