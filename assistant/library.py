@@ -84,7 +84,3 @@ class Library:
         """The reader for the next question (after :meth:`refresh`); callers keep it for the whole question."""
         self.refresh()
         return self.reader
-
-    def files(self) -> list[FileRecord]:
-        """The indexed files of the current index (duplicates included, each saying what it duplicates)."""
-        return list(self.current_reader().files())
