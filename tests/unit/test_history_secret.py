@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import stat
+from pathlib import Path
 
 from assistant.settings import Settings
 from ui.history import SECRET_FILE, history_secret
@@ -22,12 +23,13 @@ def test_key_made_once_owner_only_and_reused(tmp_path):
     assert history_secret(None, tmp_path / "index") == first  # the next start (a restart) finds the same key
 
 
-def test_folder_that_cannot_be_made_gives_a_process_key_and_a_log_line(tmp_path, caplog):
-    blocker = tmp_path / "index"
-    blocker.write_text("a file where the index folder should be", encoding="utf-8")
+def test_folder_that_cannot_be_made_gives_a_process_key_and_a_log_line(caplog):
+    """A folder the server cannot create (here under /proc, refused even to root): a key for this process only."""
+    where = Path("/proc/self/article-assistant-index")
     with caplog.at_level(logging.WARNING):
-        a, b = history_secret(None, blocker / "sub"), history_secret(None, blocker / "sub")
-    assert a != b and len(a) >= 32 and "browser histories last until this server stops" in caplog.text
+        a, b = history_secret(None, where), history_secret(None, where)
+    assert a != b and len(a) >= 32 and "cannot keep the conversation history key" in caplog.text
+    assert "ASSISTANT_HISTORY_SECRET" in caplog.text
 
 
 def test_unreadable_key_file_is_replaced_by_a_process_key(tmp_path, caplog):
