@@ -25,7 +25,7 @@ RESULTS = HERE / "results"
 HELPERS = {"run_all.py", "synthetic.py", "readme_table.py", "retrieval_data.py", "facqa_split.py"}
 NOT_BENCHMARKS = ("fit_", "report_")  # `make fit` / `make report`
 GOAL_TOTAL_MIN = 15.0
-SCRIPT_RESULTS = ("index_throughput", "query_latency", "serve_memory", "startup")
+SCRIPT_RESULTS = ("index_throughput", "query_latency", "filtered_search", "serve_memory", "startup")
 
 
 _run_started = 0.0  # results written before this run started are stale (a script that failed wrote nothing)
@@ -138,6 +138,14 @@ def summary(durations: dict[str, float], full: bool = True) -> list[dict]:
             biggest = max((k for k in parts if k != "total"), key=lambda k: parts[k])
             add(f"largest part of one question (synthetic {top // 1000}k, {r['embedder']}): {biggest}",
                 round(parts[biggest], 1), "ms", note=f"of {parts['total']:.0f} ms")
+    fs = _load("filtered_search")
+    exact_rows = [r for r in fs.get("rows", []) if r["chunks"] <= fs["exact_search_max"]]
+    for r in exact_rows:
+        if r is exact_rows[0] or r is exact_rows[-1]:  # one article, and the largest set searched exactly
+            add(f"dense search over {r['chunks']} chunks of the synthetic {fs['passages'] // 1000}k pool "
+                f"({r['articles']} article{'s' if r['articles'] > 1 else ''}): exact / Chroma filtered",
+                f"{r['exact_ms']:.0f} / {r['chroma_filtered_ms']:.0f}", "ms",
+                note=f"sets of <= {fs['exact_search_max']} chunks are searched exactly; synthetic corpus*")
     for r in srv.get("rows", []):
         tag = f"synthetic {r['passages'] // 1000}k passages, {r['embedder']}"
         add(f"`assistant serve` cold start -> first /ask answer ({tag})", r["cold_start_s"], "s",

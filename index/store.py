@@ -403,6 +403,25 @@ class ChunkStore:
                     return out
                 offset += len(got)
 
+    def nearest_among(self, vector: np.ndarray, ids: list[str], k: int) -> list[DenseHit]:
+        """The ``k`` chunks of ``ids`` nearest to ``vector``, by exact cosine similarity over their stored vectors (one
+        request per 1,000 ids; ids Chroma lacks are left out). For a small set this is far quicker than a filtered
+        ANN query (``benchmarks/filtered_search.py``), and exact where the filtered query is approximate."""
+        found: list[str] = []
+        rows: list[Any] = []
+        with self._remote("reading chunk vectors"):
+            for i in range(0, len(ids), 1000):
+                got = self.collection.get(ids=ids[i : i + 1000], include=["embeddings"])
+                found.extend(got["ids"])
+                rows.extend(got["embeddings"])
+        if not found:
+            return []
+        m = np.asarray(rows, dtype=np.float32)
+        norms = np.linalg.norm(m, axis=1) * float(np.linalg.norm(vector))
+        sims = (m @ np.asarray(vector, dtype=np.float32)) / np.where(norms > 0, norms, 1.0)
+        order = np.lexsort((np.asarray(found), -sims))[:k]  # best first; equal scores in id order (deterministic)
+        return [DenseHit(found[i], float(sims[i])) for i in order]
+
     def search(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[DenseHit]:
         """The ``k`` nearest chunks to ``vector`` (cosine similarity, best first); one request to the server.
 

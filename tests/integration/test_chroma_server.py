@@ -169,6 +169,19 @@ def test_ask_through_the_server_is_cited_and_correct(workdir, chroma_url, first_
     _assert_no_local_chroma(workdir)
 
 
+def test_search_within_some_articles_reads_their_vectors_from_the_server(workdir, chroma_url, first_build):
+    from index.reader import open_index
+
+    reader = open_index(_config(workdir, chroma_url))
+    first, second = reader.files()[:2]
+    allowed = set(first.chunk_ids) | set(second.chunk_ids)
+    v = reader.embedder.embed_query("Berapa orang Rusia memasuki Kazakhstan?")
+    exact = reader.dense(v, 5, allowed)  # exact over the stored vectors, read from the server
+    chroma = reader.store.search(v, 5, {"source": {"$in": sorted({first.source, second.source})}})
+    assert [h.id for h in exact] == [h.id for h in chroma] and {h.id for h in exact} <= allowed
+    _assert_no_local_chroma(workdir)
+
+
 def test_second_run_embeds_nothing(workdir, chroma_url, first_build):
     again = _index(workdir, chroma_url)
     assert again["embedded"] == 0 and again["indexed"] == 0 and again["unchanged"] == 5
