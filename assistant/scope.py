@@ -133,7 +133,9 @@ def _by_outlet(ref: str, docs: Sequence[Doc]) -> tuple[str, ...]:
     words = re.findall(r"[\w.-]+", ref)
     grams = {outlet_key("".join(words[i:j])) for i in range(len(words)) for j in range(i + 1, min(i + 4, len(words) + 1))}
     grams.discard("")
-    return tuple(d.source for d in docs if d.outlet and any(_one_edit(outlet_key(d.outlet), g) for g in grams))
+    # each distinct outlet is compared once (a large index has thousands of articles and a handful of outlets)
+    matching = {o for o in {d.outlet for d in docs if d.outlet} if any(_one_edit(outlet_key(o), g) for g in grams)}
+    return tuple(d.source for d in docs if d.outlet in matching)
 
 
 @lru_cache(maxsize=65536)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -20,14 +21,29 @@ from index.errors import IndexMissing
 from index.state import FileRecord, IndexState, load_state, read_document
 from index.store import ChunkStore, DenseHit, StoreSettings
 
-__all__ = ["EXACT_SEARCH_MAX", "IndexReader", "Passage", "open_index"]
+__all__ = ["EXACT_SEARCH_MAX", "IndexReader", "Passage", "open_index", "search_plan"]
 
-# A filtered dense search over at most this many chunks (an article named by the question, an each-article
-# sub-query, a narrow filter) compares the question with every allowed chunk's stored vector instead of asking
-# Chroma for a filtered ANN query: exact, and quicker below about 1,500 chunks (benchmarks/filtered_search.py on the
-# synthetic 100k pool: one article's 8 chunks 2 ms against ~100 ms; 500 chunks 23 against 70 ms; 2,000 chunks 109
-# against 72 ms). Larger sets use Chroma's filtered query.
+# Dense search within some chunks (an article named by the question, an each-article sub-query, a source or date
+# filter) takes one of three ways (:func:`search_plan`), because Chroma's filtered ANN query costs ~70-300 ms at
+# 100k chunks whatever the set, and is approximate (benchmarks/filtered_search.py, synthetic 100k pool):
+# * "exact": at most EXACT_SEARCH_MAX chunks: their stored vectors compared with the question (8 chunks 2 ms, 500
+#   chunks 23 ms; the filtered query overtakes it at about 1,500);
+# * "over-fetch": a set that is a large share of the index: the unfiltered top OVERFETCH_FACTOR * (k + 16) / share,
+#   at most OVERFETCH_MAX hits (3,000 hits cost ~30 ms), keeping the allowed ones; the filtered query when fewer
+#   than k survive;
+# * "filtered": Chroma's filtered query.
 EXACT_SEARCH_MAX = 1000
+OVERFETCH_FACTOR = 2  # twice the hits the set's share would hold on average
+OVERFETCH_MAX = 3000
+
+
+def search_plan(allowed: int, live: int, k: int) -> tuple[str, int]:
+    """How :meth:`IndexReader.dense` searches ``allowed`` of ``live`` chunks for ``k`` hits, and how many hits it
+    asks Chroma for ("exact" asks none)."""
+    if allowed <= EXACT_SEARCH_MAX:
+        return "exact", 0
+    n = math.ceil(OVERFETCH_FACTOR * (k + 16) * live / allowed)
+    return ("over-fetch", n) if n <= OVERFETCH_MAX else ("filtered", k + 16)
 
 
 @dataclass(frozen=True)
@@ -104,20 +120,22 @@ class IndexReader:
         return allowed
 
     def dense(self, vector: np.ndarray, k: int, allowed: set[str] | None = None) -> list[DenseHit]:
-        """Nearest live chunks (Chroma may still hold chunks of an unfinished build: they are ignored). With
-        ``allowed`` (chunk ids), only those: exactly when there are at most :data:`EXACT_SEARCH_MAX` of them."""
-        where = None
-        if allowed is not None and len(allowed) <= EXACT_SEARCH_MAX:
-            live = self.state.chunks
-            return self.store.nearest_among(vector, sorted(c for c in allowed if c in live), k)
-        if allowed is not None:
-            sources = sorted({self._docs[self.state.chunks[c].doc_id].source for c in allowed})
-            if not sources:
-                return []
-            where = {"source": {"$in": sources}}
-        hits = self.store.search(vector, k + 16, where)
+        """Nearest live chunks (Chroma may still hold chunks of an unfinished build: they are ignored); with
+        ``allowed`` (chunk ids), only those, searched the way :func:`search_plan` picks."""
         live = self.state.chunks
-        return [h for h in hits if h.id in live and (allowed is None or h.id in allowed)][:k]
+        if allowed is None:
+            return [h for h in self.store.search(vector, k + 16) if h.id in live][:k]
+        allowed = {c for c in allowed if c in live}
+        plan, n = search_plan(len(allowed), len(live), k)
+        if plan == "exact":
+            return self.store.nearest_among(vector, sorted(allowed), k)
+        if plan == "over-fetch":
+            hits = [h for h in self.store.search(vector, n) if h.id in allowed]
+            if len(hits) >= k:
+                return hits[:k]
+        sources = sorted({self._docs[live[c].doc_id].source for c in allowed})
+        hits = self.store.search(vector, k + 16, {"source": {"$in": sources}})
+        return [h for h in hits if h.id in allowed][:k]
 
     def lexical(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         return self.bm25.search(analyze(query), k, allowed)

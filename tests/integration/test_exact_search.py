@@ -41,13 +41,24 @@ def test_chunks_outside_the_allowed_set_or_unknown_to_chroma_never_come_back(rea
     assert reader.dense(v, 5, set()) == []
 
 
-def test_a_larger_allowed_set_goes_to_chromas_filtered_query(reader, monkeypatch):
+def test_the_way_depends_on_the_size_and_share_of_the_allowed_set():
+    assert index.reader.search_plan(8, 100_000, 30) == ("exact", 0)
+    assert index.reader.search_plan(20_000, 100_000, 30) == ("over-fetch", 460)  # 2 x 46 hits / a fifth of the index
+    assert index.reader.search_plan(2_000, 100_000, 30) == ("filtered", 46)  # over-fetching would need 4,600 hits
+
+
+@pytest.mark.parametrize("way", ["over-fetch", "filtered"])
+def test_a_larger_allowed_set_is_searched_through_chroma_with_the_same_hits(reader, monkeypatch, way):
     files = reader.files()
     allowed = set(files[0].chunk_ids) | set(files[3].chunk_ids)
     v = reader.embedder.embed_query("Siapa presiden Kazakhstan?")
     exact = [h.id for h in reader.dense(v, 5, allowed)]
     calls = []
     search = reader.store.search
-    monkeypatch.setattr(reader.store, "search", lambda *a, **k: calls.append(a) or search(*a, **k))
+    monkeypatch.setattr(reader.store, "search", lambda *a, **k: calls.append(a[2:] or k) or search(*a, **k))
     monkeypatch.setattr(index.reader, "EXACT_SEARCH_MAX", len(allowed) - 1)
-    assert [h.id for h in reader.dense(v, 5, allowed)] == exact and len(calls) == 1
+    if way == "filtered":
+        monkeypatch.setattr(index.reader, "OVERFETCH_MAX", 0)
+    assert index.reader.search_plan(len(allowed), len(reader.state.chunks), 5)[0] == way
+    assert [h.id for h in reader.dense(v, 5, allowed)] == exact
+    assert len(calls) == 1 and bool(calls[0]) == (way == "filtered")  # only the filtered query passes a where
