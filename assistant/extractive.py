@@ -10,7 +10,9 @@
    * comparison / each-article questions: the best sentence of every other article among the passages that
      would be answered on its own (its probability judged within its article);
    * list questions: the sentences after the best one (in its article, across passages) that continue its
-     enumeration ("Pertama, …", "Kedua, …", "- …", or anything after a sentence ending in a colon);
+     enumeration ("Pertama, …", "Kedua, …", "- …", or anything after a sentence ending in a colon), and, when the
+     best one opens its paragraph without listing anything itself, the rest of that paragraph (news paragraphs
+     that open with a summary go on with its particulars);
    * multi-part questions: the best sentence for each part (:mod:`assistant.subqueries`), scored for the part alone.
 
 No constant here is set by hand on any question set: the weights and the threshold come from the fitted file.
@@ -79,6 +81,15 @@ _ENUMERATES = re.compile(r"^\W*(?:\d{1,2}[.)]|[-•*–]|\(?[a-h]\)|pertama|kedu
                          r"then|next|another)\b", re.I)
 
 
+# A sentence that is a list itself: two commas, or a comma before a final "and" ("A, B dan C"; ID and EN).
+_LISTS = re.compile(r",[^,]+,|,[^,]*\b(?:dan|serta|atau|and|or)\b", re.I)
+
+
+def _opens_paragraph(text: str, start: int) -> bool:
+    """True when only white space stands between the paragraph's start (a line break) and ``start``."""
+    return not text[text.rfind("\n", 0, start) + 1 : start].strip()
+
+
 def _next_in_article(sents: list[Sentence], i: int) -> int | None:
     """The candidate sentence that follows sentence ``i`` in its article (across passages of that article)."""
     after = [j for j in range(len(sents)) if sents[j].passage.source == sents[i].passage.source
@@ -129,9 +140,13 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
                 chosen.append(i)
             seen.add(src)
     if info.is_("list"):  # the items that follow the sentence introducing them, across its article's passages
+        text = reader.document_text(best.passage.source)
+        # a sentence that opens its paragraph without listing anything itself introduces the rest of the paragraph
+        introduces = _opens_paragraph(text, best.start) and not _LISTS.search(best.text)
         nxt = _next_in_article(sents, order[0])
         while (nxt is not None and len(chosen) < MAX_SENTENCES
-               and (_ENUMERATES.match(sents[nxt].text) or best.text.rstrip().endswith(":"))):
+               and (_ENUMERATES.match(sents[nxt].text) or best.text.rstrip().endswith(":")
+                    or (introduces and "\n" not in text[best.end : sents[nxt].start]))):
             chosen.append(nxt)
             nxt = _next_in_article(sents, nxt)
     for part in info.asks:  # a quote for each ask, scored for the part alone

@@ -88,3 +88,38 @@ def test_another_embedder_falls_back_to_the_lexical_scorer_with_a_note():
     assert "dense" in model.same.without and "some/other-model" in model.note and "fit_answers.py" in model.note
     own = load_answer_model("e5-small", 160, 30)
     assert own.note == "" and own.same.without == () and "coverage" in own.cross.without
+
+
+PARAGRAPHS = {
+    "festival.txt": (
+        "Festival Layang-Layang Pantai Indah Ramai Dikunjungi\n"
+        "Minggu, 13 Agustus 2023 16:00 WIB\n"
+        "PESISIRNEWS.COM - Festival layang-layang tahunan di Pantai Indah berlangsung selama tiga hari sejak Jumat.\n"
+        "\n"
+        "Festival itu membawa banyak perubahan bagi desa nelayan di sekitar pantai. Jalan desa dipenuhi kendaraan "
+        "pengunjung sejak pagi. Warung makan milik warga kehabisan persediaan ikan bakar. Penginapan di desa penuh "
+        "hingga hari terakhir.\n"
+        "\n"
+        "Panitia menyiapkan hadiah bagi layang-layang terbesar, terpanjang, dan terunik. Pemenang diumumkan pada "
+        "Minggu sore di panggung utama.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def paragraphs(tmp_path_factory, settings, embedder):
+    return assistant_over(PARAGRAPHS, tmp_path_factory, settings, "paragraph")
+
+
+def test_list_takes_the_paragraph_its_introducing_sentence_opens(paragraphs):
+    a = paragraphs.ask("Apa saja perubahan yang dibawa festival layang-layang bagi desa nelayan?")
+    assert not a.abstained
+    for item in ("kendaraan pengunjung", "kehabisan persediaan ikan bakar", "Penginapan di desa penuh"):
+        assert item in a.answer
+    assert "Panitia" not in a.answer  # the next paragraph is another matter
+
+
+def test_list_that_a_sentence_holds_itself_is_quoted_alone(paragraphs):
+    a = paragraphs.ask("Apa saja kategori hadiah yang disiapkan panitia festival layang-layang?")
+    assert not a.abstained and "terbesar, terpanjang, dan terunik" in a.answer
+    assert "Pemenang diumumkan" not in a.answer and len(a.citations) == 1
