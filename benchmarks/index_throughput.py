@@ -145,7 +145,7 @@ def build_with_stems(folder: Path, embedder_name: str, stems: list[Path]) -> flo
         for f in stems:
             shutil.copy(f, cache / f.name)
         emb = load_embedder(embedder_name, str(cache), 32, 0)
-        emb.embed_documents(["warm-up"])
+        emb.embed_documents(chunk_texts(folder)[:32])  # warm-up, as measure_one's
         cfg = IndexConfig(index_dir=work / "idx", embedder=embedder_name, model_cache_dir=cache)
         t = time.perf_counter()
         build_index(folder, cfg)
