@@ -54,7 +54,7 @@ def main() -> None:
     ap.add_argument("--passages", type=int, default=100_000)
     args = ap.parse_args()
     from index import IndexConfig
-    from index.reader import EXACT_SEARCH_MAX, open_index, search_plan
+    from index.reader import EXACT_SEARCH_MAX, STALE_MARGIN, open_index, search_plan
 
     embedder = default_embedder()
     reader = open_index(IndexConfig(index_dir=ensure_index(args.passages, embedder), embedder=embedder,
@@ -72,7 +72,7 @@ def main() -> None:
         where = {"source": {"$in": sorted(f.source for f in chosen)}}
         filtered, exact, product, f_overlap, p_overlap = [], [], [], [], []
         for v in vectors:
-            filtered.append(_ms(lambda v=v, w=where: reader.store.search(v, 46, w)))  # k + 16, as IndexReader.dense
+            filtered.append(_ms(lambda v=v, w=where: reader.store.search(v, 30 + STALE_MARGIN, w)))  # as reader.dense
             exact.append(_ms(lambda v=v, i=ids: reader.store.nearest_among(v, i, 30)))
             product.append(_ms(lambda v=v, a=allowed: reader.dense(v, 30, a)))
             best = _mean_score(reader.store.nearest_among(v, ids, 10))

@@ -87,19 +87,33 @@ def fresh_model_cache(parent: Path) -> Path:
     return cache
 
 
-def measure_one(name: str, embedder_name: str, limit: int | None) -> dict:
-    """One workload with one embedder, in this (fresh) process."""
-    from index import IndexConfig, build_index
+def _loaded_embedder(embedder_name: str, cache: Path, texts: list[str]):
+    """The model as build_index gets it (same arguments), warmed up on a full batch."""
     from index.embedding import load_embedder
 
+    emb = load_embedder(embedder_name, str(cache), 32, 0)
+    emb.embed_documents(texts[:32])
+    return emb
+
+
+def _timed_build(folder: Path, index_dir: Path, embedder_name: str, cache: Path) -> tuple[float, int]:
+    """Seconds of one ``build_index`` of ``folder`` into ``index_dir``, and the chunks it embedded."""
+    from index import IndexConfig, build_index
+
+    t = time.perf_counter()
+    summary = build_index(folder, IndexConfig(index_dir=index_dir, embedder=embedder_name, model_cache_dir=cache))
+    return time.perf_counter() - t, summary.embedded
+
+
+def measure_one(name: str, embedder_name: str, limit: int | None) -> dict:
+    """One workload with one embedder, in this (fresh) process."""
     work = Path(tempfile.mkdtemp(prefix=f"bench-index-{name}-"))
     try:
         folder = work / "articles"
         workload(name, folder, limit)
         cache = fresh_model_cache(work)
         texts = chunk_texts(folder)
-        emb = load_embedder(embedder_name, str(cache), 32, 0)  # the instance build_index gets (same arguments)
-        emb.embed_documents(texts[:32])  # warm-up
+        emb = _loaded_embedder(embedder_name, cache, texts)
 
         def raw() -> float:
             t = time.perf_counter()
@@ -107,20 +121,15 @@ def measure_one(name: str, embedder_name: str, limit: int | None) -> dict:
             return time.perf_counter() - t
 
         raw_runs = [raw()]  # timed again after the builds: the best of the two (a shared machine slows some runs)
-        runs = []
-        for label in ("index", "index again"):
-            cfg = IndexConfig(index_dir=work / f"idx-{len(runs)}", embedder=embedder_name, model_cache_dir=cache)
-            t = time.perf_counter()
-            summary = build_index(folder, cfg)
-            runs.append((label, time.perf_counter() - t, summary.embedded))
-        assert all(n == len(texts) for _, _, n in runs), (runs, len(texts))
+        runs = [_timed_build(folder, work / f"idx-{i}", embedder_name, cache) for i in range(2)]  # first, again
+        assert all(n == len(texts) for _, n in runs), (runs, len(texts))
         known_stems_s = _new_process_build_seconds(folder, embedder_name, sorted(cache.glob("stems-*.json")))
         raw_runs.append(raw())
         raw_s = min(raw_runs)
         return {"workload": name, "embedder": embedder_name, "files": len(list(folder.iterdir())),
                 "chunks": len(texts), "raw_s": round(raw_s, 3), "raw_runs_s": [round(x, 3) for x in raw_runs],
-                "index_s": round(runs[0][1], 3),
-                "index_again_s": round(runs[1][1], 3), "index_known_stems_s": round(known_stems_s, 3)}
+                "index_s": round(runs[0][0], 3),
+                "index_again_s": round(runs[1][0], 3), "index_known_stems_s": round(known_stems_s, 3)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -136,20 +145,13 @@ def _new_process_build_seconds(folder: Path, embedder_name: str, stems: list[Pat
 
 def build_with_stems(folder: Path, embedder_name: str, stems: list[Path]) -> float:
     """In this (new) process: a fresh model cache holding ``stems``, the model loaded, then one timed build."""
-    from index import IndexConfig, build_index
-    from index.embedding import load_embedder
-
     work = Path(tempfile.mkdtemp(prefix="bench-index-stems-"))
     try:
         cache = fresh_model_cache(work)
         for f in stems:
             shutil.copy(f, cache / f.name)
-        emb = load_embedder(embedder_name, str(cache), 32, 0)
-        emb.embed_documents(chunk_texts(folder)[:32])  # warm-up, as measure_one's
-        cfg = IndexConfig(index_dir=work / "idx", embedder=embedder_name, model_cache_dir=cache)
-        t = time.perf_counter()
-        build_index(folder, cfg)
-        return time.perf_counter() - t
+        _loaded_embedder(embedder_name, cache, chunk_texts(folder))
+        return _timed_build(folder, work / "idx", embedder_name, cache)[0]
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -21,18 +21,19 @@ from index.errors import IndexMissing
 from index.state import FileRecord, IndexState, load_state, read_document
 from index.store import ChunkStore, DenseHit, StoreSettings
 
-__all__ = ["EXACT_SEARCH_MAX", "IndexReader", "Passage", "open_index", "search_plan"]
+__all__ = ["EXACT_SEARCH_MAX", "STALE_MARGIN", "IndexReader", "Passage", "open_index", "search_plan"]
 
 # Dense search within some chunks (an article named by the question, an each-article sub-query, a source or date
 # filter) takes one of three ways (:func:`search_plan`), because Chroma's filtered ANN query costs ~70-300 ms at
 # 100k chunks whatever the set, and is approximate (benchmarks/filtered_search.py, synthetic 100k pool):
 # * "exact": at most EXACT_SEARCH_MAX chunks: their stored vectors compared with the question (8 chunks 2 ms, 500
 #   chunks 23 ms; the filtered query overtakes it at about 1,500);
-# * "over-fetch": a set that is a large share of the index: the unfiltered top OVERFETCH_FACTOR * (k + 16) / share,
+# * "over-fetch": a set that is a large share of the index: the unfiltered top OVERFETCH_FACTOR * (k + margin) / share,
 #   at most OVERFETCH_MAX hits (3,000 hits cost ~30 ms), keeping the allowed ones; the filtered query when fewer
 #   than k survive;
 # * "filtered": Chroma's filtered query.
 EXACT_SEARCH_MAX = 1000
+STALE_MARGIN = 16  # extra hits asked of Chroma: it may still hold chunks of an unfinished build (dropped here)
 OVERFETCH_FACTOR = 2  # twice the hits the set's share would hold on average
 OVERFETCH_MAX = 3000
 
@@ -42,8 +43,8 @@ def search_plan(allowed: int, live: int, k: int) -> tuple[str, int]:
     asks Chroma for ("exact" asks none)."""
     if allowed <= EXACT_SEARCH_MAX:
         return "exact", 0
-    n = math.ceil(OVERFETCH_FACTOR * (k + 16) * live / allowed)
-    return ("over-fetch", n) if n <= OVERFETCH_MAX else ("filtered", k + 16)
+    n = math.ceil(OVERFETCH_FACTOR * (k + STALE_MARGIN) * live / allowed)
+    return ("over-fetch", n) if n <= OVERFETCH_MAX else ("filtered", k + STALE_MARGIN)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class IndexReader:
         ``allowed`` (chunk ids), only those, searched the way :func:`search_plan` picks."""
         live = self.state.chunks
         if allowed is None:
-            return [h for h in self.store.search(vector, k + 16) if h.id in live][:k]
+            return [h for h in self.store.search(vector, k + STALE_MARGIN) if h.id in live][:k]
         allowed = {c for c in allowed if c in live}
         plan, n = search_plan(len(allowed), len(live), k)
         if plan == "exact":
@@ -133,8 +134,9 @@ class IndexReader:
             hits = [h for h in self.store.search(vector, n) if h.id in allowed]
             if len(hits) >= k:
                 return hits[:k]
+            n = k + STALE_MARGIN  # too few of them among the nearest: the filtered query after all
         sources = sorted({self._docs[live[c].doc_id].source for c in allowed})
-        hits = self.store.search(vector, k + 16, {"source": {"$in": sources}})
+        hits = self.store.search(vector, n, {"source": {"$in": sources}})
         return [h for h in hits if h.id in allowed][:k]
 
     def lexical(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:

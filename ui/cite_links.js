@@ -1,7 +1,11 @@
 () => {
   // A marker [n] of any answer opens that answer's own card in the sources panel: the card's group is unfolded,
   // the card scrolled into view inside the panel and outlined (ids: a<turn>-cite-<n>, see ui/render.py).
-  const CARD = /^a\d+-cite-\d+$/;
+  const CARD = /^a(\d+)-cite-(\d+)$/;
+  const outline = (card) => {
+    document.querySelectorAll(".src-card.src-picked").forEach((c) => c.classList.remove("src-picked"));
+    card.classList.add("src-picked");
+  };
   document.addEventListener("click", (ev) => {
     const link = ev.target instanceof Element ? ev.target.closest("a[href^='#a']") : null;
     if (!link) return;
@@ -13,8 +17,7 @@
     if (!card) return;
     const group = card.closest("details");
     if (group) group.open = true;
-    document.querySelectorAll(".src-card.src-picked").forEach((c) => c.classList.remove("src-picked"));
-    card.classList.add("src-picked");
+    outline(card);
     card.scrollIntoView({ block: "nearest", inline: "nearest" });
   }, true);
   // A click on a citation card picks it, as the Citation picker would, and opens its article: the card's
@@ -23,11 +26,10 @@
   document.addEventListener("click", (ev) => {
     const card = ev.target instanceof Element ? ev.target.closest("#sources-panel .src-card[id]") : null;
     if (!card || ev.target.closest("a, summary, button")) return;
-    const m = /^a(\d+)-cite-(\d+)$/.exec(card.id);
+    const m = CARD.exec(card.id);
     const box = document.querySelector("#card-pick textarea, #card-pick input");
     if (!m || !box) return;
-    document.querySelectorAll(".src-card.src-picked").forEach((c) => c.classList.remove("src-picked"));
-    card.classList.add("src-picked");
+    outline(card);
     box.value = `${m[1]}:${m[2]}#${++clicks}`;
     box.dispatchEvent(new Event("input", { bubbles: true }));
   });
