@@ -13,7 +13,11 @@
      enumeration ("Pertama, …", "Kedua, …", "- …", or anything after a sentence ending in a colon), and, when the
      best one opens its paragraph without listing anything itself, the rest of that paragraph (news paragraphs
      that open with a summary go on with its particulars);
-   * multi-part questions: the best sentence for each part (:mod:`assistant.subqueries`), scored for the part alone.
+   * multi-part questions: the best sentence for each part (:mod:`assistant.subqueries`), scored for the part alone
+     and judged by the refusal model on its own; a part it would refuse gets no quote. A question refused as a whole
+     is still answered for the parts that pass, and the others are named as not found ("The articles don't say:
+     …"): the refusal it would have had, narrowed to them. (When the whole passes, nothing is said about a failing
+     part: the quotes chosen for the whole may answer it.)
 
 No constant here is set by hand on any question set: the weights and the threshold come from the fitted file.
 """
@@ -21,7 +25,7 @@ No constant here is set by hand on any question set: the weights and the thresho
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,6 +40,8 @@ MAX_SENTENCES = 4  # the longest answer quoted (list, reason and comparison answ
 # The words around quotes in another language than the answer's (the answer-language setting governs them).
 LEADS = {"en": "The articles say (in {languages}):", "id": "Menurut artikel (dalam bahasa {languages}):"}
 LANGUAGE_NAMES = {"en": {"id": "Indonesian", "en": "English"}, "id": {"id": "Indonesia", "en": "Inggris"}}
+# The parts of a multi-part question the articles do not answer, named after the quotes for the others.
+NOT_FOUND = {"en": "The articles don't say: {parts}.", "id": "Artikel-artikel tidak menyebutkan: {parts}."}
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,7 @@ class ExtractiveResult:
     abstained: bool
     probability: float  # P(the answer is right) by the fitted refusal model
     reason: str = ""
+    missing: list[str] = field(default_factory=list)  # the parts of a multi-part question left unanswered
 
     def answer_text(self, passages: list[Passage], language: str, by_article: bool = False) -> str:
         """The quotes with their markers; in ``language``'s words around quotes in another language
@@ -67,6 +74,8 @@ class ExtractiveResult:
         if foreign:
             names = " / ".join(LANGUAGE_NAMES[language].get(f, f) for f in foreign)
             text = LEADS[language].format(languages=names) + " " + text
+        if self.missing:
+            text += " " + NOT_FOUND[language].format(parts="; ".join(f"“{m}”" for m in self.missing))
         return text
 
 
@@ -115,8 +124,21 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
         p_right = max(article_p.values())
     else:
         p_right = scorer.answer_probability(question_features(x, logits, passage_scores))
-    if p_right < scorer.answer_at:
+    # each ask of a multi-part question: its best sentence and the refusal model's verdict on it alone
+    asks = []
+    for part in info.asks:
+        px = sentence_features(part, sents, reader, reader.embedder.embed_query(part.text), passage_scores, vectors,
+                               model.dense_pool)
+        part_logits = scorer.sentence_logits(px)
+        asks.append((part.text, part_logits,
+                     scorer.answer_probability(question_features(px, part_logits, passage_scores))))
+    answered = [a for a in asks if a[2] >= scorer.answer_at]
+    missing: list[str] = []
+    if p_right < scorer.answer_at and not answered:
         return ExtractiveResult([], True, p_right, f"P(answer right) {p_right:.2f} < {scorer.answer_at:.2f}")
+    if p_right < scorer.answer_at:  # refused as a whole, not in every part: lead with the surest part's answer
+        missing = [text for text, _, p in asks if p < scorer.answer_at]
+        _, logits, p_right = max(answered, key=lambda a: a[2])
 
     order = [int(i) for i in np.argsort(-logits)]
     if info.is_("compare"):  # lead with the best sentence of an article that answers
@@ -149,16 +171,13 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
                     or (introduces and "\n" not in text[best.end : sents[nxt].start]))):
             chosen.append(nxt)
             nxt = _next_in_article(sents, nxt)
-    for part in info.asks:  # a quote for each ask, scored for the part alone
+    for _, part_logits, _ in answered:  # a quote for each ask the refusal model would answer on its own
         if len(chosen) >= MAX_SENTENCES:
             break
-        px = sentence_features(part, sents, reader, reader.embedder.embed_query(part.text), passage_scores, vectors,
-                               model.dense_pool)
-        part_logits = scorer.sentence_logits(px)
         j = int(np.argmax(part_logits))
         if all(sents[j].text != sents[c].text for c in chosen):
             chosen.append(j)
     chosen.sort(key=lambda i: (sents[i].n, sents[i].start))  # reading order within a passage, passages by rank
     picks = [Pick(sents[i].n, sents[i].start, sents[i].end, sents[i].text) for i in chosen]
-    return ExtractiveResult(picks, False, p_right)
+    return ExtractiveResult(picks, False, p_right, missing=missing)
 

@@ -1,11 +1,13 @@
 """Question shapes through the real chain (real embedder, Chroma on tmp_path, fitted answer model), over short
 articles written here: why → the cause, list → the items, comparison → one labelled quote per article, two-part →
-a quote for each part, English question → English words around the quotes, unanswerable → refusal."""
+a quote for each part the articles answer (the others named as not found when the whole is refused), English
+question → English words around the quotes, unanswerable → refusal."""
 
 from __future__ import annotations
 
 import pytest
 
+from assistant.extractive import NOT_FOUND
 from assistant.prompts import REFUSALS
 from tests.conftest import assistant_over
 
@@ -64,6 +66,23 @@ def test_comparison_quotes_each_article_with_its_outlet(bot):
 def test_two_part_question_gets_a_quote_per_part(bot):
     a = bot.ask("Berapa biaya pembangunan sekolah di Desa Sukamaju dan siapa kepala sekolahnya?")
     assert not a.abstained and "dua miliar" in a.answer and "Ratna Dewi" in a.answer
+
+
+def test_a_part_the_articles_do_not_answer_gets_no_quote(bot):
+    a = bot.ask("Kapan sekolah di Desa Sukamaju dibuka dan siapa pemenang piala dunia 1998?")
+    assert not a.abstained and "dibuka di Desa Sukamaju pada Senin" in a.answer
+    # the second part's best sentence (the dateline) would answer nothing: it is not quoted
+    assert [c.source for c in a.citations] == ["sekolah.txt"] and "WIB" not in a.answer
+
+
+def test_a_question_refused_as_a_whole_is_still_answered_for_the_part_that_is_found(bot):
+    a = bot.ask("Berapa jumlah penumpang kereta cepat pada bulan Mei dan siapa kepala sekolah di Sukamaju?")
+    assert not a.abstained and "Ratna Dewi" in a.answer
+    assert a.answer.endswith(NOT_FOUND["id"].format(parts="“Berapa jumlah penumpang kereta cepat pada bulan Mei”"))
+    e = bot.ask("Berapa jumlah penumpang kereta cepat pada bulan Mei dan siapa kepala sekolah di Sukamaju?",
+                language="en")  # answered in English: the words around the quotes and the parts are English
+    assert e.answer.startswith("The articles say (in Indonesian):") and "Ratna Dewi" in e.answer
+    assert e.answer.endswith(NOT_FOUND["en"].format(parts="“Berapa jumlah penumpang kereta cepat pada bulan Mei”"))
 
 
 def test_english_question_gets_english_words_around_unchanged_quotes(bot):
