@@ -56,6 +56,7 @@ bench: install
 # Refit every fitted constant on FacQA-train's fit part (chosen on its choose part); see README "Fitted constants".
 fit: install
 	$(PY) benchmarks/fit_retrieval.py
+	$(PY) benchmarks/fit_duplicates.py
 	$(PY) benchmarks/fit_answers.py
 	$(PY) benchmarks/fit_support.py
 

@@ -7,8 +7,9 @@ sub-queries for multi-part and each-article questions.
    external data by ``benchmarks/fit_retrieval.py``; equal-weight RRF for an embedder without a fitted file.
 4. **Sub-queries**: each ask of a multi-part question (:mod:`assistant.subqueries`) and, for questions about each
    article or comparing articles, each article among the candidates, contributes its best passage first.
-5. **Diversity**: a passage nearly identical to one already chosen is skipped, and one story (articles of different
-   outlets telling the same story) fills at most ``max_per_story`` places, except through an each-article sub-query.
+5. **Diversity**: a passage nearly identical to one already chosen is skipped (:func:`duplicate_jaccard`, fitted),
+   and one story (articles of different outlets telling the same story) fills at most ``max_per_story`` places,
+   except through an each-article sub-query.
 
 Every passage carries its reasons: which legs found it, which (sub-)query brought it, and its fused score.
 
@@ -20,6 +21,8 @@ Every passage carries its reasons: which legs found it, which (sub-)query brough
 
 from __future__ import annotations
 
+import json
+import math
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -27,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.fusion import FusionModel, Leg, load_fusion
+from assistant.fusion import FITTED_DIR, FusionModel, Leg, load_fusion
 from assistant.models import RankedPassage, RetrievalTrace, ScopeTrace
 from assistant.question import QuestionInfo, analyse_question
 from assistant.scope import Doc, Scope, find_scope, reference
@@ -38,7 +41,15 @@ from index.state import FileRecord
 
 __all__ = ["RetrievalResult", "Filters", "Candidate", "retrieve", "legs", "fusion_for"]
 
-_DUPLICATE_JACCARD = 0.6
+
+
+@lru_cache(maxsize=1)
+def duplicate_jaccard() -> float:
+    """The content-term Jaccard overlap from which a passage counts as a near-duplicate of one already chosen (and is
+    skipped); chosen by ``benchmarks/fit_duplicates.py`` on FacQA-train's choose part (``assistant/fitted/
+    duplicates.json``, where null = none skipped)."""
+    value = json.loads((FITTED_DIR / "duplicates.json").read_text(encoding="utf-8"))["jaccard"]
+    return math.inf if value is None else float(value)
 
 
 @dataclass(frozen=True)
@@ -224,7 +235,7 @@ def _select(reader: IndexReader, main: list[Candidate], subs: list[list[Candidat
         terms = set(analyze(p.text))
         for other in term_sets:
             union = len(terms | other)
-            if union and len(terms & other) / union >= _DUPLICATE_JACCARD:
+            if union and len(terms & other) / union >= duplicate_jaccard():
                 return False
         chosen.append(cand)
         term_sets.append(terms)

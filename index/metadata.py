@@ -18,7 +18,7 @@ from index.language import detect_language
 
 __all__ = ["ArticleMeta", "METADATA_VERSION", "MONTHS", "extract_metadata", "lead_label", "parse_date"]
 
-METADATA_VERSION = 2
+METADATA_VERSION = 3
 """Bumped whenever extraction changes: the next build re-reads the metadata of files it would otherwise keep."""
 _AUTHOR = re.compile(
     r"\b(?:LAPORAN|Laporan|PENULIS|Penulis|REPORTER|Reporter|Pewarta|PEWARTA|Oleh|OLEH|By|BY|Author|Editor|EDITOR)"
@@ -143,6 +143,9 @@ def extract_metadata(text: str, spans: list[tuple[int, int]], html_meta: dict[st
         n = len(line.split())
         return 4 <= n <= 30 and not _TITLE_END.search(line.strip()) and not is_timestamp_line(line) \
             and _dateline(line) is None
+
+    if len(lines) < 2:  # a headline heads something: a text of one line is all body (a paragraph, a note)
+        header = []
 
     if dateline_idx is not None:
         for line in reversed(header[:dateline_idx]):

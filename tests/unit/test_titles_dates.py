@@ -60,6 +60,14 @@ def test_headline_is_the_title():
     assert m.outlet == "RIAU24.COM" and m.version == METADATA_VERSION
 
 
+def test_a_text_of_one_line_has_no_headline():
+    # a lone paragraph reads like a headline when its last sentence ends in a reporter's tag or a question mark
+    line = ("Menteri itu mengatakan produksi minyak naik menjadi 144.000 barrel per hari tahun ini. "
+            "(REUTERS/AP/AFP/MON)")
+    m = meta_of(line)
+    assert m.headline is None and m.title == "Menteri itu mengatakan produksi minyak naik menjadi 144.000…"
+
+
 def test_untitled_article_gets_lead_sentence_and_outlet():
     m = meta_of("RIAU24.COM - Kazakhstan tutup perbatasan bagi warga Rusia yang kabur dari wajib militer sejak "
                 "pekan lalu, kata pejabat setempat.\nAntrean mengular di pos Mariinsky.")
