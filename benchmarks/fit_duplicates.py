@@ -18,7 +18,6 @@ Chosen: the best answer-in-top-5 on *choose*; ties go to the better *fit* figure
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from report_retrieval import holds_answer  # noqa: E402
-from retrieval_data import ROOT, add_index_options, gold, open_pool, part, score, settings_from, write_json  # noqa: E402
+from retrieval_data import ROOT, gold, part, pool_from_args, score, write_json  # noqa: E402
 
 from assistant import retrieval  # noqa: E402
 from assistant.fusion import FITTED_DIR  # noqa: E402
@@ -47,12 +46,7 @@ def measure(reader, settings, name: str, threshold: float | None) -> tuple[float
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_index_options(ap)
-    ap.set_defaults(embedder="e5-small-int8")
-    args = ap.parse_args()
-    settings = settings_from(args)
-    reader = open_pool(settings)
+    args, settings, reader = pool_from_args(__doc__.splitlines()[0], "e5-small-int8")
     print(f"Near-duplicate threshold ({args.embedder}): answer in top 5 / span hit@5 of the product's retrieval")
     print(f"{'threshold':>9} {'fit answer':>10} {'fit span':>8} {'choose answer':>13} {'choose span':>11}")
     rows = {}

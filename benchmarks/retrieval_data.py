@@ -86,6 +86,18 @@ def add_index_options(ap) -> None:
     ap.add_argument("--chunk-overlap", type=int, default=Settings.model_fields["chunk_overlap"].default)
 
 
+def pool_from_args(description: str, default_embedder: str) -> tuple[Any, Settings, IndexReader]:
+    """Parse the index options (:func:`add_index_options`, ``default_embedder`` unless given) and open the pool."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=description)
+    add_index_options(ap)
+    ap.set_defaults(embedder=default_embedder)
+    args = ap.parse_args()
+    settings = settings_from(args)
+    return args, settings, open_pool(settings)
+
+
 def settings_from(args) -> Settings:
     return settings_for(Path("unused"), embedder=args.embedder, chunk_tokens=args.chunk_tokens,
                         chunk_overlap=args.chunk_overlap)

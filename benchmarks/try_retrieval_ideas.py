@@ -16,14 +16,13 @@ A passage *covers* a question when it overlaps the gold answer span (the same te
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from fit_answers import CachingEmbedder  # noqa: E402
-from retrieval_data import add_index_options, gold, open_pool, part, settings_from, spans  # noqa: E402
+from retrieval_data import gold, part, pool_from_args, spans  # noqa: E402
 
 from assistant.answer_model import load_answer_model  # noqa: E402
 from assistant.retrieval import retrieve  # noqa: E402
@@ -129,12 +128,7 @@ def rerank(reader, settings) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_index_options(ap)
-    ap.set_defaults(embedder="e5-small-int8")
-    args = ap.parse_args()
-    settings = settings_from(args)
-    reader = open_pool(settings)
+    args, settings, reader = pool_from_args(__doc__.splitlines()[0], "e5-small-int8")
     print(f"embedder {args.embedder}; FacQA-train fit and choose parts; pool = FacQA passages + data/articles\n")
     feedback(reader, ("fit", "choose"))
     rerank(reader, settings)
