@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from assistant.question_words import OPENERS_PATTERN
+from assistant.question_words import OPENERS_PATTERN, QUESTION_WORDS
 from index.analysis import analyze
 from index.dates import MONTHS
 
@@ -105,16 +105,24 @@ def _plural_before(question: str, start: int) -> bool:
     return any(w in _PLURAL for w in re.findall(r"[\w-]+", question[:start].lower())[-2:])
 
 
+def _not_an_article(question: str, start: int) -> bool:
+    """True when the noun at ``start`` is part of a word that names no article: "kantor berita" (a news agency) or a
+    reduplicated plural ("berita-berita": news in general)."""
+    return question[:start].lower().endswith(("kantor ", "-"))
+
+
 def reference(question: str) -> tuple[str, str] | None:
     """``(kind, phrase)`` of the article the question names: kind ``topic`` or ``name``; None when it names none."""
     m = _TOPIC.search(question)
-    if m:
+    if m and not _not_an_article(question, m.start()):
         return None if _plural_before(question, m.start()) else ("topic", m.group("ref").strip())
     for rx in (_POSSESSIVE, _BEFORE, _AFTER, _FROM_OUTLET):
         for m in rx.finditer(question):
             ref = m.group("ref").strip(" .'’")
-            words = [w for w in re.findall(r"[\w.-]+", ref.lower()) if w not in _GENERIC]
-            if words and not re.match(r"^[-‐]", ref) and not _plural_before(question, m.start()):
+            # a phrase of question words only ("tulisan apa …": which writing) names nothing
+            words = [w for w in re.findall(r"[\w.-]+", ref.lower()) if w not in _GENERIC and w not in QUESTION_WORDS]
+            if words and not re.match(r"^[-‐]", ref) and not _plural_before(question, m.start()) \
+                    and not _not_an_article(question, m.start()):
                 return "name", ref
     return None
 

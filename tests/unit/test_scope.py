@@ -55,6 +55,9 @@ def test_no_match_is_said_not_dropped(question, phrase):
 @pytest.mark.parametrize("question", [
     "Berapa rumah yang terendam banjir?", "What do both articles say about prices?", "Apa kata kedua artikel tentang banjir?",
     "Siapa yang disebut dalam artikel tersebut?", "Bandingkan artikel-artikel itu.", "What is the article's main claim?",
+    # words that contain an article noun but name no article: a news agency, news in general, "which writing"
+    "Apa nama kantor berita milik pemerintah Jepang?", "Di negara manakah kantor berita Reuters berada?",
+    "Radio apa yang menyiarkan berita-berita kemerdekaan Indonesia?", "Tulisan apa yang terpasang di gerbang kota?",
 ])
 def test_questions_naming_no_single_article_are_not_scoped(question):
     assert reference(question) is None
