@@ -111,10 +111,11 @@ def runs(reader, settings, items, all_sources: set[str]) -> list[dict]:
 
 def cached_runs(reader, settings, name: str, all_sources: set[str]) -> list[dict]:
     """:func:`runs` for one split part, cached beside the pool index (keyed by its state, the analyser, the fitted
-    fusion, the near-duplicate threshold and the feature list)."""
+    fusion, the near-duplicate threshold, the retrieval and scoping code and the feature list)."""
     import hashlib
     import pickle
 
+    from assistant import retrieval, scope
     from assistant.fusion import FITTED_DIR, fitted_path
     from assistant.question_words import QUESTION_WORDS
     from index.analysis import ANALYZER_VERSION
@@ -123,7 +124,8 @@ def cached_runs(reader, settings, name: str, all_sources: set[str]) -> list[dict
     key = hashlib.sha1(repr((reader.state.folder.name, ANALYZER_VERSION, SENTENCE_FEATURES, POOL_GRID, settings.top_k,
                              sorted(QUESTION_WORDS),
                              fusion.read_bytes() if fusion.exists() else b"",
-                             (FITTED_DIR / "duplicates.json").read_bytes())).encode()).hexdigest()[:12]
+                             (FITTED_DIR / "duplicates.json").read_bytes(),
+                             *(Path(m.__file__).read_bytes() for m in (retrieval, scope)))).encode()).hexdigest()[:12]
     path = reader.config.index_dir.parent / f"answer-runs-{key}-{name}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
