@@ -42,7 +42,6 @@ from index.state import FileRecord
 __all__ = ["RetrievalResult", "Filters", "Candidate", "retrieve", "legs", "fusion_for"]
 
 
-
 @lru_cache(maxsize=1)
 def duplicate_jaccard() -> float:
     """The content-term Jaccard overlap from which a passage counts as a near-duplicate of one already chosen (and is
