@@ -94,6 +94,15 @@ _ENUMERATES = re.compile(r"^\W*(?:\d{1,2}[.)]|[-•*–]|\(?[a-h]\)|pertama|kedu
 _LISTS = re.compile(r",[^,]+,|,[^,]*\b(?:dan|serta|atau|and|or)\b", re.I)
 
 
+@dataclass(frozen=True)
+class _Ask:
+    """One ask of a multi-part question, judged alone: its sentence scores and the refusal model's probability."""
+
+    text: str
+    logits: np.ndarray
+    p_right: float
+
+
 def _opens_paragraph(text: str, start: int) -> bool:
     """True when only white space stands between the paragraph's start (a line break) and ``start``."""
     return not text[text.rfind("\n", 0, start) + 1 : start].strip()
@@ -130,15 +139,16 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
         px = sentence_features(part, sents, reader, reader.embedder.embed_query(part.text), passage_scores, vectors,
                                model.dense_pool)
         part_logits = scorer.sentence_logits(px)
-        asks.append((part.text, part_logits,
-                     scorer.answer_probability(question_features(px, part_logits, passage_scores))))
-    answered = [a for a in asks if a[2] >= scorer.answer_at]
+        asks.append(_Ask(part.text, part_logits,
+                         scorer.answer_probability(question_features(px, part_logits, passage_scores))))
+    answered = [a for a in asks if a.p_right >= scorer.answer_at]
     missing: list[str] = []
     if p_right < scorer.answer_at and not answered:
         return ExtractiveResult([], True, p_right, f"P(answer right) {p_right:.2f} < {scorer.answer_at:.2f}")
     if p_right < scorer.answer_at:  # refused as a whole, not in every part: lead with the surest part's answer
-        missing = [text for text, _, p in asks if p < scorer.answer_at]
-        _, logits, p_right = max(answered, key=lambda a: a[2])
+        missing = [a.text for a in asks if a.p_right < scorer.answer_at]
+        surest = max(answered, key=lambda a: a.p_right)
+        logits, p_right = surest.logits, surest.p_right
 
     order = [int(i) for i in np.argsort(-logits)]
     if info.is_("compare"):  # lead with the best sentence of an article that answers
@@ -171,10 +181,10 @@ def answer_extractively(info: QuestionInfo, passages: list[Passage], reader: Ind
                     or (introduces and "\n" not in text[best.end : sents[nxt].start]))):
             chosen.append(nxt)
             nxt = _next_in_article(sents, nxt)
-    for _, part_logits, _ in answered:  # a quote for each ask the refusal model would answer on its own
+    for ask in answered:  # a quote for each ask the refusal model would answer on its own
         if len(chosen) >= MAX_SENTENCES:
             break
-        j = int(np.argmax(part_logits))
+        j = int(np.argmax(ask.logits))
         if all(sents[j].text != sents[c].text for c in chosen):
             chosen.append(j)
     chosen.sort(key=lambda i: (sents[i].n, sents[i].start))  # reading order within a passage, passages by rank

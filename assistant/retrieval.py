@@ -226,6 +226,7 @@ def _select(reader: IndexReader, main: list[Candidate], subs: list[list[Candidat
     chosen: list[Candidate] = []
     term_sets: list[set[str]] = []
     per_story: dict[str, int] = {}
+    duplicate = duplicate_jaccard()
 
     def take(cand: Candidate, story_cap: int) -> bool:
         p = reader.passage(cand.id)
@@ -234,7 +235,7 @@ def _select(reader: IndexReader, main: list[Candidate], subs: list[list[Candidat
         terms = set(analyze(p.text))
         for other in term_sets:
             union = len(terms | other)
-            if union and len(terms & other) / union >= duplicate_jaccard():
+            if union and len(terms & other) / union >= duplicate:
                 return False
         chosen.append(cand)
         term_sets.append(terms)

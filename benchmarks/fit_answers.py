@@ -33,6 +33,7 @@ from fit_retrieval import _git_commit  # noqa: E402
 from retrieval_data import (  # noqa: E402
     ROOT,
     add_index_options,
+    covers,
     gold,
     open_pool,
     part,
@@ -101,8 +102,7 @@ def runs(reader, settings, items, all_sources: set[str]) -> list[dict]:
             vectors: dict[str, np.ndarray] = {}  # the largest pool's sentences hold every smaller pool's
             xs = {pool: sentence_features(result.question, sents, reader, result.query_vector, result.scores, vectors,
                                           pool) for pool in sorted(POOL_GRID, reverse=True)}
-            y = np.asarray([answerable and any(e and e[0] == s.passage.source and e[1] < s.end and s.start < e[2]
-                                               for e in ev) for s in sents], dtype=int)
+            y = np.asarray([answerable and covers(ev, (s.passage.source, s.start, s.end)) for s in sents], dtype=int)
             out.append({"id": it.id, "answerable": answerable, "x_by_pool": xs, "y": y, "scores": result.scores})
         if (k + 1) % 100 == 0:
             print(f"  {k + 1}/{len(items)} questions", file=sys.stderr)

@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 from retrieval_data import (  # noqa: E402
     ROOT,
     add_index_options,
+    covers,
     gold,
     open_pool,
     part,
@@ -55,8 +56,7 @@ def collect(reader, items, n_max: int) -> list[dict]:
         dense, lexical, cross = legs(reader, info, vector, n_max, None)
         ev = gold(reader, it)
         ids = {d.id for d in dense} | {c for c, _ in lexical}
-        good = {c for c, sp in zip(ids, spans(reader, list(ids)), strict=True)
-                if any(e and e[0] == sp[0] and e[1] < sp[2] and sp[1] < e[2] for e in ev)}
+        good = {c for c, sp in zip(ids, spans(reader, list(ids)), strict=True) if covers(ev, sp)}
         rows.append({"dense": dense, "bm25": lexical, "cross": cross, "gold": ev, "good": good})
     return rows
 

@@ -131,6 +131,11 @@ def spans(reader: IndexReader, ids: Sequence[str]) -> list[Span]:
     return out
 
 
+def covers(evidence: list[Span | None], span: Span) -> bool:
+    """True when ``span`` (source, start, end) overlaps one of the gold ``evidence`` spans (the fitting label)."""
+    return any(e is not None and e[0] == span[0] and e[1] < span[2] and span[1] < e[2] for e in evidence)
+
+
 def score(evidence: list[Span | None], passages: list[Span], k: int = 5) -> tuple[float, float]:
     """(hit@k as 0/1, reciprocal rank)."""
     return float(bool(hit_at_k(evidence, passages, k))), float(mrr(evidence, passages) or 0.0)

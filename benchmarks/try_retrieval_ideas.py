@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from fit_answers import CachingEmbedder  # noqa: E402
-from retrieval_data import gold, part, pool_from_args, spans  # noqa: E402
+from retrieval_data import covers, gold, part, pool_from_args, spans  # noqa: E402
 
 from assistant.answer_model import load_answer_model  # noqa: E402
 from assistant.retrieval import retrieve  # noqa: E402
@@ -35,10 +35,6 @@ C_GRID = (0.1, 1.0, 10.0)
 # columns of rerank_rows: fused score, fused 1/rank, best sentence logit, best sentence similarity, best coverage
 FEATURE_SETS = {"fused score + rank": [0, 1], "+ best logit": [0, 1, 2], "+ best similarity": [0, 1, 3],
                 "+ logit, similarity": [0, 1, 2, 3], "+ all three": [0, 1, 2, 3, 4]}
-
-
-def _covers(evidence, span) -> bool:
-    return any(e and e[0] == span[0] and e[1] < span[2] and span[1] < e[2] for e in evidence)
 
 
 def all_vectors(reader) -> tuple[list[str], np.ndarray]:
@@ -61,7 +57,7 @@ def feedback(reader, names: tuple[str, ...]) -> None:
     for name in names:
         items = part(name)
         q = reader.embedder.embed_queries([it.question for it in items])
-        good = np.stack([[_covers(gold(reader, it), s) for s in where] for it in items])
+        good = np.stack([[covers(gold(reader, it), s) for s in where] for it in items])
         top = np.argsort(-(q @ v.T), axis=1)
         for m in PRF_M:
             for a in PRF_A:
@@ -94,7 +90,7 @@ def rerank_rows(reader, settings, name: str) -> list[dict]:
             cov[s.n - 1] = max(cov[s.n - 1], x[j, 2])
         ev = gold(reader, it)
         rows.append({"x": np.column_stack([res.scores, 1 / np.arange(1, n + 1), best, sim, cov]),
-                     "good": np.asarray([_covers(ev, (p.source, p.start, p.end)) for p in res.passages])})
+                     "good": np.asarray([covers(ev, (p.source, p.start, p.end)) for p in res.passages])})
     return rows
 
 
