@@ -384,9 +384,9 @@ def run_eval(assistant: Any, items: Sequence[EvalItem], out_dir: Path, workers: 
                 row = _error_row(item, answer, 0.0)
             else:  # the latency of the scored question alone, as the chain measured it
                 row = evaluate_item(item, answer, answer.timings_ms.get("total", 0.0), text_of, k, corpus)
+            done[item.id] = row  # first: a Ctrl-C after the line is written must still count it
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
             fh.flush()
-            done[item.id] = row
             if progress:
                 progress(len(done), len(items))
     except KeyboardInterrupt:
