@@ -233,7 +233,7 @@ def build(folder: Path, n: int, embedder_name: str) -> None:
     t0 = time.perf_counter()
     store = ChunkStore(StoreSettings(folder, collection, None), embedder)
     store.open(signature, create=True)
-    store.upsert(ids, vectors, texts, metas)
+    store.upsert(ids, vectors, metas)
     t_chroma = time.perf_counter() - t0
     t0 = time.perf_counter()
     bm25 = BM25Index.build(ids, terms)

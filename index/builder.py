@@ -165,7 +165,7 @@ def _embed_and_store(embedder, store: ChunkStore, todo: list[int], ids: list[str
     for b in range(0, len(todo), EMBED_GROUP):
         idx = todo[b : b + EMBED_GROUP]
         vecs = embedder.embed_documents([texts[i] for i in idx], progress=advance)
-        store.upsert([ids[i] for i in idx], vecs, [texts[i] for i in idx], [metas[i] for i in idx])
+        store.upsert([ids[i] for i in idx], vecs, [metas[i] for i in idx])
         checkpoint("after-upsert")
 
 

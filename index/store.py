@@ -363,14 +363,18 @@ class ChunkStore:
         return self._col
 
     # -- writes ---------------------------------------------------------------------------------------------
-    def upsert(self, ids: list[str], vectors: np.ndarray, texts: list[str], metadatas: list[dict[str, Any]]) -> None:
+    def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
+        """Store chunk vectors with their metadata (source, offsets, title, outlet, date, language).
+
+        No document texts: the index folder's stored articles are where every quote is read from, and Chroma would
+        only keep a second copy in its full-text index, which nothing queries (that indexing was ~45% of the upsert
+        time: 0.7 of 1.5 s for FacQA-train's 849 paragraphs). A chunk's text is its article's ``[start:end]``."""
         step = 1000
         with self._remote("storing chunks"):
             for i in range(0, len(ids), step):
                 self.collection.upsert(
                     ids=ids[i : i + step],
                     embeddings=vectors[i : i + step].tolist(),
-                    documents=texts[i : i + step],
                     metadatas=metadatas[i : i + step],
                 )
 
