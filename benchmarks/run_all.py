@@ -25,7 +25,7 @@ RESULTS = HERE / "results"
 HELPERS = {"run_all.py", "synthetic.py", "readme_table.py", "retrieval_data.py", "facqa_split.py"}
 NOT_BENCHMARKS = ("fit_", "report_")  # `make fit` / `make report`
 GOAL_TOTAL_MIN = 15.0
-SCRIPT_RESULTS = ("index_throughput", "query_latency", "filtered_search", "serve_memory", "startup")
+SCRIPT_RESULTS = ("index_throughput", "query_latency", "filtered_search", "serve_memory", "startup", "chroma_upsert")
 
 
 _run_started = 0.0  # results written before this run started are stale (a script that failed wrote nothing)
