@@ -20,14 +20,12 @@ hold one (``fit_answers.top1``). The setting of each model (C, learning rate, le
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from fit_answers import CachingEmbedder, cached_runs  # noqa: E402
-from retrieval_data import add_index_options, open_pool, part, settings_from  # noqa: E402
+from fit_answers import fit_and_choose_runs  # noqa: E402
 
 from assistant.answer_model import load_answer_model  # noqa: E402
 from assistant.sentence_features import SENTENCE_FEATURES  # noqa: E402
@@ -58,16 +56,7 @@ def main() -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_index_options(ap)
-    args = ap.parse_args()
-    settings = settings_from(args)
-    reader = open_pool(settings)
-    pool_settings = settings.model_copy(update={"index_dir": reader.config.index_dir})
-    all_sources = {f.source for f in reader.files()}
-    reader.embedder = CachingEmbedder(reader.embedder, [it.question for p in ("fit", "choose") for it in part(p)])
-    fit_rows = cached_runs(reader, pool_settings, "fit", all_sources)
-    choose_rows = cached_runs(reader, pool_settings, "choose", all_sources)
+    args, settings, fit_rows, choose_rows = fit_and_choose_runs(__doc__.splitlines()[0])
     pool = load_answer_model(args.embedder, settings.chunk_tokens, settings.chunk_overlap).dense_pool
     print(f"Sentence scorers ({args.embedder}, {pool} sentences embedded per question): top-1 sentence holds the "
           "answer; fitted on fit, the setting chosen on choose")

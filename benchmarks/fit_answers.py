@@ -222,19 +222,24 @@ def fitted_pair(fit_rows: list[dict], choose_rows: list[dict], pool: int, base: 
     return AnswerModel(fit(f, c, base), fit(f, c, base + WORD_FEATURES))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def fit_and_choose_runs(description: str):
+    """Parse the index options; the settings, the pool and the (cached) runs of the *fit* and *choose* parts."""
+    ap = argparse.ArgumentParser(description=description)
     add_index_options(ap)
     args = ap.parse_args()
     settings = settings_from(args)
-    import sklearn
-
     reader = open_pool(settings)
     pool_settings = settings.model_copy(update={"index_dir": reader.config.index_dir})
     all_sources = {f.source for f in reader.files()}
     reader.embedder = CachingEmbedder(reader.embedder, [it.question for p in ("fit", "choose") for it in part(p)])
-    fit_rows = cached_runs(reader, pool_settings, "fit", all_sources)
-    choose_rows = cached_runs(reader, pool_settings, "choose", all_sources)
+    return (args, settings, cached_runs(reader, pool_settings, "fit", all_sources),
+            cached_runs(reader, pool_settings, "choose", all_sources))
+
+
+def main() -> None:
+    import sklearn
+
+    args, settings, fit_rows, choose_rows = fit_and_choose_runs(__doc__.splitlines()[0])
     variants = [(answer_model_path(args.embedder, settings.chunk_tokens, settings.chunk_overlap), ())]
     if args.embedder == "e5-small" and (settings.chunk_tokens, settings.chunk_overlap) == (160, 30):
         variants.append((LEXICAL, DENSE_FEATURES))  # the fallback for other embedders, fitted once
