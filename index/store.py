@@ -367,8 +367,9 @@ class ChunkStore:
         """Store chunk vectors with their metadata (source, offsets, title, outlet, date, language).
 
         No document texts: the index folder's stored articles are where every quote is read from, and Chroma would
-        only keep a second copy in its full-text index, which nothing queries (that indexing was ~45% of the upsert
-        time: 0.7 of 1.5 s for FacQA-train's 849 paragraphs). A chunk's text is its article's ``[start:end]``."""
+        only keep a second copy in its full-text index, which nothing queries (that indexing was half the upsert
+        time: 1.09 s with the texts, 0.55 s without for FacQA-train's 849 paragraphs, ``benchmarks/chroma_upsert.py``).
+        A chunk's text is its article's ``[start:end]``."""
         step = 1000
         with self._remote("storing chunks"):
             for i in range(0, len(ids), step):
