@@ -17,7 +17,9 @@ import pytest
 
 from tests.conftest import DEV_SET, ROOT
 
-REPEAT = 1  # copies of the dev set (30 questions, new ids): enough to stop part-way twice
+REPEAT = 3  # copies of the dev set (30 questions each, new ids): ~10 s of questions at ~7/s, so the test, polling
+# every 20 ms, stops the run part-way twice even when it is scheduled late (with 30 questions a run once finished
+# before the signal came)
 
 
 def _env(settings) -> dict[str, str]:
