@@ -71,14 +71,11 @@ def main() -> None:
                         HistGradientBoostingClassifier(learning_rate=lr, max_iter=300, max_leaf_nodes=leaves,
                                                        l2_regularization=1.0, random_state=0).fit(x, y))
                        for lr in (0.03, 0.1) for leaves in (7, 15)]
-        boosted = max(boosted_all, key=lambda m: top1(choose_rows, lambda v, m=m: m[1].predict_proba(v)[:, 1], pool,
-                                                      relative))
-        for name, model in (linear, boosted):
-            score = model.decision_function if hasattr(model, "decision_function") else \
-                (lambda v, model=model: model.predict_proba(v)[:, 1])
+        boosted = max(boosted_all, key=lambda m: top1(choose_rows, m[1].decision_function, pool, relative))
+        for name, model in (linear, boosted):  # both kinds score by decision_function (a logit: same order)
             label = "+ relative features" if relative else "the product's"
-            print(f"{label:<20} {name:<34} {top1(fit_rows, score, pool, relative):>7.4f} "
-                  f"{top1(choose_rows, score, pool, relative):>7.4f}", flush=True)
+            print(f"{label:<20} {name:<34} {top1(fit_rows, model.decision_function, pool, relative):>7.4f} "
+                  f"{top1(choose_rows, model.decision_function, pool, relative):>7.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -117,8 +117,8 @@ def table(reader, rows: list[dict], items, n: int, variant: str, cache: dict) ->
 
 
 def hit5(rows: list[tuple[np.ndarray, np.ndarray]], model) -> float:
-    score = model.decision_function if hasattr(model, "decision_function") else lambda x: model.predict_proba(x)[:, 1]
-    return float(np.mean([y[np.argsort(-score(x), kind="stable")[:5]].any() for x, y in rows]))
+    # logistic regression and gradient boosting both give a logit
+    return float(np.mean([y[np.argsort(-model.decision_function(x), kind="stable")[:5]].any() for x, y in rows]))
 
 
 def main() -> None:
