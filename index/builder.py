@@ -151,11 +151,9 @@ def _analyze_new(docs: list[_NewDoc], docs_dir: Path, texts: dict[str, str],
 EMBED_GROUP = 4096  # chunks sorted by length together (less padding) and embedded before each Chroma upsert
 
 
-def _embed_and_store(embedder, open_store: Callable[[], ChunkStore], todo: list[int], ids: list[str],
-                     texts: list[str], metas: list[dict[str, object]],
-                     progress: Callable[[str, int, int], None] | None) -> None:
-    """Embed the chunks ``todo`` (indexes into ids/texts/metas) in big length-sorted groups and upsert each group
-    into the store ``open_store()`` gives (first asked for when the first group's vectors are ready)."""
+def _embed_and_store(embedder, store: ChunkStore, todo: list[int], ids: list[str], texts: list[str],
+                     metas: list[dict[str, object]], progress: Callable[[str, int, int], None] | None) -> None:
+    """Embed the chunks ``todo`` (indexes into ids/texts/metas) in big length-sorted groups and upsert each group."""
     done = 0
 
     def advance(n: int) -> None:
@@ -167,7 +165,7 @@ def _embed_and_store(embedder, open_store: Callable[[], ChunkStore], todo: list[
     for b in range(0, len(todo), EMBED_GROUP):
         idx = todo[b : b + EMBED_GROUP]
         vecs = embedder.embed_documents([texts[i] for i in idx], progress=advance)
-        open_store().upsert([ids[i] for i in idx], vecs, [metas[i] for i in idx])
+        store.upsert([ids[i] for i in idx], vecs, [metas[i] for i in idx])
         checkpoint("after-upsert")
 
 
@@ -278,8 +276,8 @@ class _Build:
 def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
            progress: Callable[[str, int, int], None] | None, interrupted: bool) -> BuildSummary:
     """One build under the lock, phase by phase; the Chroma client, the tokenizer and the stem cache warm up while
-    the model loads and the files are read (on a first build, while the first chunks are encoded, too)."""
-    warming = warm_up(StoreSettings(config.index_dir, "", config.chroma_url))  # overlaps loading, parsing, encoding
+    the model loads and the files are read."""
+    warming = warm_up(StoreSettings(config.index_dir, "", config.chroma_url))  # overlaps model loading and parsing
     tokenizer = _Worker(encoding, name="tiktoken-warm-up")  # the chunker's tokenizer (~0.3 s), meanwhile too
     stems = StemCache(config.model_cache_dir)
     stems.load()
@@ -287,7 +285,9 @@ def _build(path: Path, files: list[Path], config: IndexConfig, rebuild: bool,
     _classify_files(b)
     tokenizer.result()
     _chunk_new_documents(b)
-    bm25 = _embed_and_analyze(b, warming, progress)
+    _embed_and_analyze(b, warming, progress)
+    _assign_story_ids(b)
+    bm25 = _build_bm25(b)
     stems.save()
     _commit(b, bm25)
     _clean_up(b)
@@ -418,67 +418,41 @@ def _chunk_new_documents(b: _Build) -> None:
 
 
 def _embed_and_analyze(b: _Build, warming: threading.Thread,
-                       progress: Callable[[str, int, int], None] | None) -> BM25Index:
-    """Embed and store the chunks Chroma lacks while their lexical analysis, the story grouping and the BM25 model
-    are computed; returns the BM25 model."""
-    # The lexical side (BM25 terms, story sentence sets, story ids, BM25: pure Python) runs in a worker thread while
-    # this thread embeds (the model runs outside the GIL), so the encoder is kept busy instead of waiting for it.
-    bm25: list[BM25Index] = []
-
-    def lexical_side() -> None:
-        texts = dict(b.texts_cache)
-        _analyze_new(b.chunked, b.docs_dir, texts, b.new_terms, b.sentence_sets)
-        _assign_story_ids(b, texts)
-        bm25.append(_build_bm25(b, texts))
-
-    lexical = _Worker(lexical_side, name="index-analysis")
-    settings = StoreSettings(b.config.index_dir, b.state.collection, b.config.chroma_url)
-    store = b.store = ChunkStore(settings, b.embedder)
-
-    opened: list[bool] = []
-
-    def open_store() -> ChunkStore:
-        if not opened:
-            warming.join()  # chromadb imported and its engine started meanwhile
-            if b.rebuild:
-                store.drop()  # a fresh collection name: the committed one stays intact until the swap
-            store.open(b.signature, create=True)
-            opened.append(True)
-        return store
-
-    # A first build into a new local index folder (no earlier build, finished or interrupted) has nothing in
-    # Chroma: it starts encoding at once and opens the store when the first vectors are ready, so chromadb's import
-    # runs beside the encoder instead of before it. Otherwise the store is asked first which chunks it already has.
-    fresh = b.config.chroma_url is None and b.previous is None and not b.interrupted
-    if fresh or not b.new_ids:
-        todo = list(range(len(b.new_ids)))
-    else:
-        open_store()
-        present = store.existing_ids(b.new_ids)
-        todo = [i for i, cid in enumerate(b.new_ids) if cid not in present]
+                       progress: Callable[[str, int, int], None] | None) -> None:
+    """Embed and store the chunks Chroma lacks while their lexical analysis runs."""
+    # Lexical analysis (BM25 terms, story sentence sets: pure Python) runs in a worker thread while this thread
+    # embeds (the model runs outside the GIL), so the encoder is kept busy instead of waiting for it.
+    lexical = _Worker(lambda: _analyze_new(b.chunked, b.docs_dir, dict(b.texts_cache), b.new_terms, b.sentence_sets),
+                      name="index-analysis")
+    warming.join()  # the client opened while files were parsed
+    store = b.store = ChunkStore(StoreSettings(b.config.index_dir, b.state.collection, b.config.chroma_url),
+                                 b.embedder)
+    if b.rebuild:
+        store.drop()  # a fresh collection name: the committed one stays intact until the swap
+    store.open(b.signature, create=True)
+    present = store.existing_ids(b.new_ids) if b.new_ids else set()
+    todo = [i for i, cid in enumerate(b.new_ids) if cid not in present]
     try:
-        _embed_and_store(b.embedder, open_store, todo, b.new_ids, b.new_texts, b.new_meta, progress)
-        open_store()  # (already open unless nothing was embedded: the clean-up needs the collection)
+        _embed_and_store(b.embedder, store, todo, b.new_ids, b.new_texts, b.new_meta, progress)
     except BaseException:
         lexical.join()  # the embedding error is the one to report
         raise
     lexical.result()
     b.summary.embedded = len(todo)
-    return bm25[0]
 
 
-def _assign_story_ids(b: _Build, texts: dict[str, str]) -> None:
-    """Story ids over all live documents (``texts``: document texts read so far, by doc id)."""
+def _assign_story_ids(b: _Build) -> None:
+    """Story ids over all live documents."""
     for rec in b.state.doc_sources().values():
         if rec.doc_id not in b.sentence_sets:
-            b.sentence_sets[rec.doc_id] = _cached_sentence_sets(b.docs_dir, rec.doc_id, texts)
+            b.sentence_sets[rec.doc_id] = _cached_sentence_sets(b.docs_dir, rec.doc_id, b.texts_cache)
     stories = assign_stories(b.sentence_sets)
     for rec in b.state.files.values():
         rec.story_id = stories.get(rec.doc_id, rec.doc_id)
 
 
-def _build_bm25(b: _Build, texts: dict[str, str]) -> BM25Index:
-    """BM25 over all live chunks, from stored terms (``texts``: document texts read so far, by doc id)."""
+def _build_bm25(b: _Build) -> BM25Index:
+    """BM25 over all live chunks, from stored terms."""
     ids: list[str] = []
     all_terms: list[list[str]] = []
     for rec in b.state.doc_sources().values():
@@ -488,7 +462,7 @@ def _build_bm25(b: _Build, texts: dict[str, str]) -> BM25Index:
             doc_terms = json.loads(terms_path.read_text(encoding="utf-8")) if terms_path.exists() else {}
         for cid in rec.chunk_ids:
             ids.append(cid)
-            all_terms.append(doc_terms.get(cid) or analyze(_chunk_text(texts, b.docs_dir, b.state.chunks[cid])))
+            all_terms.append(doc_terms.get(cid) or analyze(_chunk_text(b.texts_cache, b.docs_dir, b.state.chunks[cid])))
     return BM25Index.build(ids, all_terms)
 
 
