@@ -2,7 +2,7 @@
 against the raw encoder on the same chunk texts, in a new process per run.
 
 Usage: .venv/bin/python benchmarks/build_phases.py [--workload short|long] [--runs N] [--code DIR ...]
-Prints a table and writes benchmarks/results/build_phases-<date>.json.
+Prints a table and writes benchmarks/results/build_phases-<date>-<time>.json.
 
 Each run is a new Python process with an empty stem cache on disk (a first build on this machine), the model loaded
 and warmed up first, like **index** in ``benchmarks/index_throughput.py`` (same workloads, same helpers): **raw** =
@@ -124,7 +124,7 @@ def main() -> None:
         print(f"| {code} | {_commit(Path(code))} | {len(got)} | {med['build_s']:.2f} | {med['raw_s']:.2f} | "
               f"{med['ratio']:.3f} | {med['before_encoding_s']:.2f} |")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"build_phases-{time.strftime('%Y%m%d')}.json"
+    out = RESULTS / f"build_phases-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workload": args.workload,
                                "command": " ".join(["python", "benchmarks/build_phases.py", *sys.argv[1:]]),
                                "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),

@@ -3,7 +3,7 @@ run per core, fed batches from a thread each; alone, and beside Python work in a
 lexical side).
 
 Usage: .venv/bin/python benchmarks/encoder_runs.py [--rounds N] [--python-seconds S]
-Prints a table and writes benchmarks/results/encoder_runs-<date>.json. Ad hoc; not part of ``make bench``.
+Prints a table and writes benchmarks/results/encoder_runs-<date>-<time>.json. Ad hoc; not part of ``make bench``.
 
 Texts: the chunks of the 849 real FacQA passages (as in ``benchmarks/index_throughput.py``), encoded as passages in
 length-sorted batches of 32. **alone** = encoding them; **beside Python** = the same while another thread runs a
@@ -136,7 +136,7 @@ def main() -> None:
         print(f"| {name} | {cell(got['alone_s'], '.2f')} | {cell(got['beside_python_s'], '.2f')} | "
               f"{cell(extra, '.2f')} | {cell(got['query_ms'], '.1f')} | {cell(got['sentences_24_ms'], '.0f')} |")
     RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"encoder_runs-{time.strftime('%Y%m%d')}.json"
+    out = RESULTS / f"encoder_runs-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpus": cores, "texts": len(texts),
                                "command": " ".join(["python", "benchmarks/encoder_runs.py", *sys.argv[1:]]),
                                "python_seconds": args.python_seconds, "load_average_at_end": os.getloadavg(),
