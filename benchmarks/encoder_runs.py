@@ -55,7 +55,8 @@ class PerCoreRuns:
         n = max(self.runs, -(-len(texts) // 32))
         bounds = [len(texts) * k // n for k in range(n + 1)]
         parts = [texts[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
-        return np.vstack(list(self.pool.map(lambda p: self.backend.encode(p, kind, 32), parts)))
+        return np.vstack(list(self.pool.map(lambda p: self.backend.run(self.backend.prepare(p, kind)[0], kind),
+                                             parts)))
 
 
 class OneRun:
@@ -65,7 +66,7 @@ class OneRun:
         self.backend = backend
 
     def encode(self, texts: list[str], kind: str) -> np.ndarray:
-        return self.backend.encode(texts, kind, 32)
+        return self.backend.run(self.backend.prepare(texts, kind)[0], kind)
 
 
 def _python_work(n: int) -> None:

@@ -58,7 +58,7 @@ if os.environ.get("BENCH_MARK_EMBED"):
             return out
         return marked
     for _cls in (_e._SentenceTransformerBackend, _e._OnnxBackend):
-        _cls.encode = _mark(_cls.encode)
+        _cls.run = _mark(_cls.run)
 sys.argv = ["assistant", *json.loads(os.environ["BENCH_ARGS"])]
 from ui.cli import main
 main()
