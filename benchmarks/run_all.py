@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 HELPERS = {"run_all.py", "synthetic.py", "readme_table.py", "retrieval_data.py", "facqa_split.py"}
 NOT_BENCHMARKS = ("fit_", "report_")  # `make fit` / `make report`
+AD_HOC = {"batch_order.py", "build_phases.py", "encoder_runs.py"}  # experiments, run by hand (their docstrings)
 GOAL_TOTAL_MIN = 15.0
 SCRIPT_RESULTS = ("index_throughput", "query_latency", "filtered_search", "serve_memory", "startup", "chroma_upsert")
 
@@ -201,7 +202,7 @@ def main() -> None:
     durations: dict[str, float] = {}
     failed = []
     for script in sorted(HERE.glob("*.py")):
-        if script.name in HELPERS or script.name.startswith(NOT_BENCHMARKS):
+        if script.name in HELPERS | AD_HOC or script.name.startswith(NOT_BENCHMARKS):
             continue
         if args.no_run or (only and script.stem not in only):
             continue
