@@ -148,12 +148,13 @@ def _analyze_new(docs: list[_NewDoc], docs_dir: Path, texts: dict[str, str],
         sets_out[doc_id] = _cached_sentence_sets(docs_dir, doc_id, texts, d.spans)
 
 
-EMBED_GROUP = 4096  # chunks sorted by length together (less padding) and embedded before each Chroma upsert
+EMBED_GROUP = 4096  # chunks sorted by token count together (less padding), embedded before each Chroma upsert
 
 
 def _embed_and_store(embedder, store: ChunkStore, todo: list[int], ids: list[str], texts: list[str],
                      metas: list[dict[str, object]], progress: Callable[[str, int, int], None] | None) -> None:
-    """Embed the chunks ``todo`` (indexes into ids/texts/metas) in big length-sorted groups and upsert each group."""
+    """Embed the chunks ``todo`` (indexes into ids/texts/metas) in big groups, each batched by token count by the
+    embedder, and upsert each group."""
     done = 0
 
     def advance(n: int) -> None:
