@@ -76,3 +76,28 @@ def test_an_index_built_with_one_embedder_is_refused_by_the_other(settings, buil
     other = "e5-small-int8" if settings.embedder != "e5-small-int8" else "e5-small"
     with pytest.raises(IndexModelMismatch, match="embedder"):
         open_index(settings.model_copy(update={"embedder": other}).index_config())
+
+
+def test_int8_batches_are_cut_by_token_count_and_vectors_come_back_in_input_order(pair, monkeypatch):
+    _fp32, int8 = pair
+    # the sample chunks plus short lines whose character and token counts disagree (digits and names split into
+    # many tokens per character; plain words into few)
+    texts = _sample_chunks() + ["1945 17/08 08.00 WIB Rp 1.250.000", "Presiden berkata bahwa pembangunan berlanjut"]
+    texts = texts[::-1]  # an input order that is neither sorted by characters nor by tokens
+    _ids, tokens = int8.backend.prepare(texts, "passage")
+    seen: list[list[int]] = []
+    run = int8.backend.run
+    monkeypatch.setattr(int8.backend, "run", lambda inputs, kind: (seen.append([len(r) for r in inputs]),
+                                                                   run(inputs, kind))[1])
+    vectors = int8.embed_documents(texts)
+    assert sum(len(b) for b in seen) == len(texts) and all(len(b) <= int8.batch_size for b in seen)
+    for before, after in zip(seen, seen[1:], strict=False):  # each batch holds the next-longest texts by tokens
+        assert max(before) <= min(after)
+    padded = sum(max(b) * len(b) for b in seen)
+    by_chars = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    padded_by_chars = sum(max(tokens[i] for i in by_chars[k : k + 32]) * len(by_chars[k : k + 32])
+                          for k in range(0, len(texts), 32))
+    assert padded <= padded_by_chars
+    alone = np.vstack([int8.embed_documents([t]) for t in (texts[0], texts[-1], texts[len(texts) // 2])])
+    picked = vectors[[0, len(texts) - 1, len(texts) // 2]]
+    assert np.sum(alone * picked, axis=1).min() >= 0.99  # row i is text i's vector (int8: batch-mates move it a bit)
