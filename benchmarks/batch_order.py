@@ -12,7 +12,6 @@ five sample articles under 4 names each). **padding** = share of the padded batc
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -21,8 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from index_throughput import RESULTS, chunk_texts, workload  # noqa: E402
-from synthetic import MODEL_CACHE  # noqa: E402
+from index_throughput import chunk_texts, workload  # noqa: E402
+from synthetic import MODEL_CACHE, write_adhoc_result  # noqa: E402
 
 BATCH = 32
 
@@ -63,12 +62,7 @@ def main() -> None:
     for row in rows:
         print(f"| {row['workload']} | {row['chunks']} | {row['sorted_by']} | {row['padding']:.1%} | "
               f"{statistics.median(row['encode_s']):.2f} |")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"batch_order-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpus": os.cpu_count(),
-                               "command": " ".join(["python", "benchmarks/batch_order.py", *sys.argv[1:]]),
-                               "load_average_at_end": os.getloadavg(), "rows": rows}, indent=1))
-    print(f"\nwrote {out.relative_to(RESULTS.parent.parent)}")
+    write_adhoc_result("batch_order", {"rows": rows})
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -29,7 +28,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 PHASES = ("_classify_files", "_chunk_new_documents", "_embed_and_store", "_commit", "_clean_up")
 
 
@@ -123,13 +121,10 @@ def main() -> None:
         med = {k: statistics.median(g[k] for g in got) for k in ("build_s", "raw_s", "ratio", "before_encoding_s")}
         print(f"| {code} | {_commit(Path(code))} | {len(got)} | {med['build_s']:.2f} | {med['raw_s']:.2f} | "
               f"{med['ratio']:.3f} | {med['before_encoding_s']:.2f} |")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"build_phases-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "workload": args.workload,
-                               "command": " ".join(["python", "benchmarks/build_phases.py", *sys.argv[1:]]),
-                               "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
-                               "runs": {f"{c} ({_commit(Path(c))})": g for c, g in runs.items()}}, indent=1))
-    print(f"\nwrote {out.relative_to(HERE.parent)}")
+    from synthetic import write_adhoc_result  # here, not at the top: it imports this checkout's index package
+
+    write_adhoc_result("build_phases", {"workload": args.workload,
+                                        "runs": {f"{c} ({_commit(Path(c))})": g for c, g in runs.items()}})
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ costs), for each set-up.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -27,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from index_throughput import RESULTS, SHORT, chunk_texts  # noqa: E402
-from synthetic import MODEL_CACHE  # noqa: E402
+from index_throughput import SHORT, chunk_texts  # noqa: E402
+from synthetic import MODEL_CACHE, write_adhoc_result  # noqa: E402
 
 
 def _session(folder: Path, threads: int):
@@ -136,13 +135,7 @@ def main() -> None:
         extra = [b - a for a, b in zip(got["alone_s"], got["beside_python_s"], strict=True)]
         print(f"| {name} | {cell(got['alone_s'], '.2f')} | {cell(got['beside_python_s'], '.2f')} | "
               f"{cell(extra, '.2f')} | {cell(got['query_ms'], '.1f')} | {cell(got['sentences_24_ms'], '.0f')} |")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"encoder_runs-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cpus": cores, "texts": len(texts),
-                               "command": " ".join(["python", "benchmarks/encoder_runs.py", *sys.argv[1:]]),
-                               "python_seconds": args.python_seconds, "load_average_at_end": os.getloadavg(),
-                               "rows": rows}, indent=1))
-    print(f"\nwrote {out.relative_to(RESULTS.parent.parent)}")
+    write_adhoc_result("encoder_runs", {"texts": len(texts), "python_seconds": args.python_seconds, "rows": rows})
 
 
 if __name__ == "__main__":
