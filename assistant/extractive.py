@@ -32,6 +32,7 @@ import numpy as np
 from assistant.answer_model import AnswerModel, question_features
 from assistant.question import QuestionInfo
 from assistant.sentence_features import SENTENCE_FEATURES, Sentence, candidate_sentences, sentence_features
+from index.language import quote_language
 from index.reader import IndexReader, Passage
 
 __all__ = ["Pick", "ExtractiveResult", "answer_extractively"]
@@ -63,7 +64,7 @@ class ExtractiveResult:
     def answer_text(self, passages: list[Passage], language: str, by_article: bool = False) -> str:
         """The quotes with their markers; in ``language``'s words around quotes in another language
         (``The articles say (in Indonesian): "…" [1]``); each quote labelled with its outlet when ``by_article``."""
-        foreign = sorted({passages[p.n - 1].language for p in self.picks} - {language})
+        foreign = sorted({quote_language(p.text, passages[p.n - 1].language) for p in self.picks} - {language})
         parts = []
         for p in self.picks:
             src = passages[p.n - 1]

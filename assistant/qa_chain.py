@@ -34,7 +34,7 @@ from assistant.citations import citations_from_picks, load_support_model, verify
 from assistant.condense import answer_form, condense_rule, history_text, is_follow_up
 from assistant.errors import BackendUnavailable
 from assistant.extractive import answer_extractively
-from assistant.injection import redact_instructions
+from assistant.injection import redact_passage
 from assistant.library import Library
 from assistant.models import Answer, Turn
 from assistant.prompts import REFUSALS, PromptTemplate, load_prompt
@@ -55,7 +55,7 @@ def format_passages(result: RetrievalResult) -> str:
     blocks = []
     for i, p in enumerate(result.passages, start=1):
         label = "; ".join(x for x in (p.outlet, p.title, p.date, p.source) if x)
-        body = html.escape(redact_instructions(p.text))
+        body = html.escape(redact_passage(p))  # withheld spans decided on the whole paragraph
         blocks.append(f'<passage n="{i}" source="{html.escape(label)}">\n{body}\n</passage>')
     return "\n".join(blocks)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.injection import inside, instruction_spans
+from assistant.injection import inside, passage_withheld
 from assistant.question import QuestionInfo
 from index.analysis import analyze, normalize_number
 from index.chunking import split_sentences
@@ -75,7 +75,7 @@ def candidate_sentences(passages: list[Passage]) -> list[Sentence]:
     (it restates the topic; it never answers)."""
     out: list[Sentence] = []
     for n, p in enumerate(passages, start=1):
-        withheld = instruction_spans(p.text)
+        withheld = passage_withheld(p)  # decided on the whole paragraph, wherever the chunk starts
         headline = " ".join((p.title or "").split()).casefold()
         mine = []
         for s in split_sentences(p.text):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["detect_language", "ID_STOPWORDS", "EN_STOPWORDS", "STOPWORDS", "words"]
+__all__ = ["detect_language", "quote_language", "ID_STOPWORDS", "EN_STOPWORDS", "STOPWORDS", "words"]
 
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*", re.UNICODE)
 
@@ -51,3 +51,12 @@ def detect_language(text: str, default: str = "id") -> str:
     if id_hits == en_hits == 0:
         return default
     return "id" if id_hits >= en_hits else "en"
+
+
+def quote_language(text: str, default: str) -> str:
+    """The language of a short quote: by its own function words, ``default`` (its article's language) when they
+    do not tell (none, or as many of each): an English sentence planted in an Indonesian article is English."""
+    tokens = [w.lower() for w in words(text)]
+    id_hits = sum(1 for w in tokens if w in _ID_MARKERS)
+    en_hits = sum(1 for w in tokens if w in _EN_MARKERS)
+    return default if id_hits == en_hits else "id" if id_hits > en_hits else "en"

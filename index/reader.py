@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -63,6 +63,10 @@ class Passage:
     outlet: str | None
     date: str | None
     language: str
+    # The whole stored text of its article (the same string the reader caches, not a copy), which ``start``/``end``
+    # index: what lies around the chunk decides, e.g., whether the paragraph it cuts into gives the assistant
+    # instructions (:func:`assistant.injection.passage_withheld`).
+    document: str = field(default="", repr=False, compare=False)
 
 
 class IndexReader:
@@ -95,7 +99,7 @@ class IndexReader:
         return Passage(
             id=chunk_id, source=rec.source, start=ch.start, end=ch.end, text=text[ch.start : ch.end],
             position=ch.position, doc_id=ch.doc_id, story_id=rec.story_id or ch.doc_id, title=meta.get("title"),
-            outlet=meta.get("outlet"), date=meta.get("date"), language=meta.get("language") or "id",
+            outlet=meta.get("outlet"), date=meta.get("date"), language=meta.get("language") or "id", document=text,
         )
 
     def ids_for(self, sources: set[str] | None = None, date_from: str | None = None,
