@@ -1,9 +1,11 @@
 """The small part of CSS that decides whether text can be seen: declarations, simple selectors, lengths, colours.
 
 Only what :mod:`index.html_visibility` needs: a page's own ``<style>`` rules with selectors made of tags, classes
-and ids (joined by descendant or ``>`` combinators), ``@media all|screen`` blocks, inline ``style`` attributes,
-``!important`` and specificity. Anything else (pseudo-classes, attribute selectors, ``calc()``) is ignored, which
-only ever means "no opinion", never "hidden".
+and ids (joined by descendant or ``>`` combinators) and ``:root``, ``@media all|screen`` blocks, inline ``style``
+attributes, ``!important`` and specificity, custom properties (``--name: value``) and ``var()`` references (kept
+as written by :func:`declarations`, substituted by :func:`substitute` once the element's properties are known).
+Anything else (other pseudo-classes, attribute selectors, ``calc()``) is ignored, which only ever means "no
+opinion", never "hidden".
 
 >>> declarations("color: #FFF; font: 0/0 a; margin: -9999px 0")["font-size"]
 ('0', False)
@@ -11,6 +13,10 @@ only ever means "no opinion", never "hidden".
 ((0, 1, 2), True)
 >>> color("rgb(255 255 255 / 50%)"), px("-999em", 16)
 ((255.0, 255.0, 255.0, 0.5), -15984.0)
+>>> declarations(".x{--w: #FFF; color: var(--w)}".split("{")[1][:-1])
+{'--w': ('#fff', False), '~color': ('var(--w)', False)}
+>>> substitute("var(--w, red)", {"--w": "#fff"}), substitute("var(--nope)", {})
+('#fff', None)
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
-    "Decl", "Selector", "Rule", "TooComplex", "declarations", "features", "style_rules", "color", "px", "Color",
+    "Decl", "Selector", "Rule", "TooComplex", "declarations", "expand", "features", "style_rules", "color", "px",
+    "Color", "substitute", "PENDING",
 ]
 
 Decl = tuple[str, bool]  # (value, !important)
@@ -33,8 +40,15 @@ Color = tuple[float, float, float, float]  # red, green, blue (0-255), alpha (0-
 RELEVANT = frozenset({
     "display", "visibility", "content-visibility", "opacity", "color", "background-color", "background-image",
     "font-size", "position", "left", "top", "right", "bottom", "text-indent", "margin-left", "margin-top",
-    "transform", "clip", "clip-path", "width", "height", "overflow-x", "overflow-y", "text-shadow",
+    "transform", "clip", "clip-path", "width", "height", "overflow-x", "overflow-y", "text-shadow", "filter",
 })
+_SHORTHANDS = frozenset({"font", "background", "margin", "inset", "overflow"})
+# A declaration whose value holds ``var()`` is kept under this prefix and its property's name, as written; it is
+# substituted and expanded for each element (a custom property can differ between elements).
+PENDING = "~"
+MAX_VAR_DEPTH = 16  # var() inside custom properties inside custom properties…: deeper (or a cycle) is invalid
+MAX_VAR_STEPS = 2000  # var() references substituted for one value: more (a page built to blow up) is invalid
+MAX_VAR_LENGTH = 4000  # characters of one substituted value: longer is invalid
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _PART = re.compile(r"""(?:[^;("']|\([^)]*\)?|"[^"]*"?|'[^']*'?)+""")
 _IMPORTANT = re.compile(r"!\s*important\s*$", re.I)
@@ -66,7 +80,7 @@ def _shorthand_font_size(value: str) -> str | None:
 _COLOR_TOKEN = re.compile(r"#[0-9a-f]{3,8}\b|(?:rgba?|hsla?)\([^)]*\)|\b[a-z]+\b")
 
 
-def _expand(prop: str, value: str) -> Iterator[tuple[str, str]]:
+def expand(prop: str, value: str) -> Iterator[tuple[str, str]]:
     """Longhand properties (those in :data:`RELEVANT`) that one declaration sets."""
     if prop == "font":
         size = _shorthand_font_size(value)
@@ -109,11 +123,62 @@ def declarations(text: str) -> dict[str, Decl]:
         important = m is not None
         if m is not None:
             value = value[: m.start()].strip()
-        for name, val in _expand(prop, value):
+        if prop.startswith("--"):  # a custom property: any value, read where var() uses it
+            if not (out.get(prop, ("", False))[1] and not important):
+                out[prop] = (value, important)
+            continue
+        if "var(" in value:
+            if prop in RELEVANT or prop in _SHORTHANDS:
+                name = PENDING + prop
+                if not (out.get(name, ("", False))[1] and not important):
+                    out[name] = (value, important)
+            continue
+        for name, val in expand(prop, value):
             if out.get(name, ("", False))[1] and not important:
                 continue  # an earlier !important declaration in the same block wins
             out[name] = (val, important)
     return out
+
+
+def substitute(value: str, variables: dict[str, str], depth: int = 0, steps: list[int] | None = None) -> str | None:
+    """``value`` with every ``var(--name[, fallback])`` replaced by the custom property's value (or the fallback);
+    None when one has neither (the declaration is then invalid where it is used, as in a browser), or when the
+    substitution goes beyond :data:`MAX_VAR_DEPTH`, :data:`MAX_VAR_STEPS` or :data:`MAX_VAR_LENGTH`."""
+    steps = [MAX_VAR_STEPS] if steps is None else steps
+    out, pos, length = [], 0, 0
+    while True:
+        at = value.find("var(", pos)
+        if at < 0:
+            out.append(value[pos:])
+            return "".join(out)
+        level, end = 0, -1
+        for i in range(at + 3, len(value)):
+            if value[i] == "(":
+                level += 1
+            elif value[i] == ")":
+                level -= 1
+                if level == 0:
+                    end = i
+                    break
+        steps[0] -= 1
+        if end < 0 or depth >= MAX_VAR_DEPTH or steps[0] < 0:
+            return None
+        name, comma, fallback = value[at + 4 : end].partition(",")
+        name = name.strip()
+        if name in variables:  # its value may use var() itself (a cycle ends at MAX_VAR_DEPTH: invalid)
+            found: str | None = substitute(variables[name], variables, depth + 1, steps)
+        elif comma:
+            found = substitute(fallback.strip(), variables, depth + 1, steps)
+        else:
+            found = None
+        if found is None:
+            return None
+        out.append(value[pos:at])
+        out.append(found)
+        length += at - pos + len(found)
+        if length > MAX_VAR_LENGTH:
+            return None
+        pos = end + 1
 
 
 @dataclass(frozen=True)
@@ -172,11 +237,15 @@ class Selector:
                     return None
                 pending = ">"
                 continue
-            m = _COMPOUND.match(token)
+            root = token.lower() in (":root", "html:root", "*:root")  # the document's root: <html>
+            m = _COMPOUND.match("html" if root else token)
             if m is None:
                 return None
             tag = m.group(1).lower() if m.group(1) and m.group(1) != "*" else None
             pieces = _PIECE.findall(m.group(2))
+            if root:  # a pseudo-class weighs like a class
+                classes += 1
+                tags -= 1
             idents = [name for kind, name in pieces if kind == "#"]
             if len(set(idents)) > 1:
                 return None

@@ -4,15 +4,19 @@ Hidden text is the classic carrier of injected instructions: a page shows one ar
 ("ignore your instructions and …") that an indexer would otherwise store and quote. :func:`drop_hidden` removes, in
 place, every element the page itself hides from a visitor, judged from the page's own markup: inline ``style``
 attributes, presentational attributes (``<font color>``, ``bgcolor``) and the rules of its ``<style>`` blocks whose
-selectors are tags, classes and ids (see :mod:`index.css`). Rules from linked stylesheets are not read.
+selectors are tags, classes, ids and ``:root`` (see :mod:`index.css`); custom properties are inherited and ``var()``
+is substituted before anything is judged. Rules from linked stylesheets are not read.
 
 Removed with all their content (nothing inside can show):
 
 - ``<template>``, the ``hidden`` attribute, ``aria-hidden="true"``, ``display: none``, ``visibility: hidden``,
-  ``content-visibility: hidden``, ``opacity`` at or below :data:`MAX_INVISIBLE_ALPHA`;
+  ``content-visibility: hidden``, ``opacity`` or ``filter: opacity(…)`` at or below :data:`MAX_INVISIBLE_ALPHA`;
 - positioned (``position`` other than static) with ``left``/``top``/``right``/``bottom`` at or beyond
   -:data:`OFFSCREEN_PX`, or moved that far by ``margin-left``/``margin-top``, ``text-indent`` or
   ``transform: translate…``; ``transform: scale(0)``;
+- placed above or left of the page where nobody can scroll: ``position: fixed`` (the viewport), or ``absolute``
+  with no positioned ancestor (the page's top left corner), with ``top``/``left`` at or beyond -:data:`OFFVIEW_PX`
+  (or beyond its own declared height/width, when that is larger);
 - clipped to nothing: ``clip: rect(0 0 0 0)`` (or any empty rectangle), ``clip-path: inset(50%)``/``circle(0)``,
   or a box at most 1 px wide or high that hides its overflow.
 
@@ -32,15 +36,29 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from index.css import Color, Decl, Rule, color, declarations, features, px, style_rules
+from index.css import (
+    PENDING,
+    Color,
+    Decl,
+    Rule,
+    color,
+    declarations,
+    expand,
+    features,
+    px,
+    style_rules,
+    substitute,
+)
 
 __all__ = ["drop_hidden", "MIN_FONT_PX", "OFFSCREEN_PX", "MAX_INVISIBLE_ALPHA", "MAX_COLOR_DIFF"]
 
 MIN_FONT_PX = 2.0  # 1.5 pt: smaller text is a speck, not something anyone reads
 OFFSCREEN_PX = 1000.0  # moved this far left or up, an element is off every screen (the usual values are -9999px)
+OFFVIEW_PX = 200.0  # a fixed box (or an absolute one placed on the page) this far above or left of the page is unseen
+VIEWPORT_PX = (1920.0, 1080.0)  # what % of the viewport means for fixed boxes (index.css reads vw/vh alike)
 MAX_INVISIBLE_ALPHA = 0.05  # opacity or colour alpha at or below this shows nothing
 MAX_SELECTOR_STEPS = 5_000_000  # selector tests per page (a few seconds); beyond that the page is refused
 MAX_COLOR_DIFF = 24.0  # text within this many steps (0-255, every channel) of its background cannot be read
@@ -66,6 +84,8 @@ class _Ctx:
     font_px: float = 16.0
     shadow: bool = False
     unreadable: bool = False  # text drawn in this context cannot be seen (see _unreadable)
+    contained: bool = False  # an ancestor is positioned: absolute boxes are placed in it, not on the page
+    variables: dict[str, str] = field(default_factory=dict)  # custom properties (inherited), resolved
 
 
 class _Sheet:
@@ -82,8 +102,10 @@ class _Sheet:
         for rule in rules:
             self.index[rule.selector.key].append(rule)
 
-    def declared(self, el, own: frozenset[str], above: frozenset[str]) -> dict[str, str]:
-        """The winning value of each relevant property on ``el`` (cascade: !important, specificity, order).
+    def declared(self, el, own: frozenset[str], above: frozenset[str],
+                 inherited: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """The winning value of each relevant property on ``el`` (cascade: !important, specificity, order), with
+        ``var()`` substituted, and the custom properties ``el`` passes on (``inherited`` plus its own).
 
         ``own`` are the element's :func:`~index.css.features`, ``above`` those of all its ancestors together: a rule
         that needs an ancestor feature nobody has is skipped without walking the tree (as browsers do).
@@ -103,7 +125,33 @@ class _Sheet:
             found.extend(((imp, (1, 0, 0, 0), 0), prop, value) for prop, (value, imp) in inline.items())
         if len(found) > 1:
             found.sort(key=lambda f: f[0])
-        return {prop: value for _, prop, value in found}
+        won: dict[str, str] = {}
+        for _, prop, value in found:  # the winners, in the order they were declared (a shorthand then a longhand)
+            won.pop(prop, None)
+            won[prop] = value
+        own_vars = {k: v for k, v in won.items() if k.startswith("--")}
+        variables = inherited
+        if own_vars:
+            variables = dict(inherited)
+            for name in own_vars:  # may refer to each other (a cycle, or one too deep, is invalid: None)
+                resolved_var = substitute(own_vars[name], {**inherited, **own_vars})
+                if resolved_var is None:
+                    variables.pop(name, None)
+                else:
+                    variables[name] = resolved_var
+        if not any(k[0] in ("-", PENDING) for k in won):
+            return won, variables
+        out: dict[str, str] = {}
+        for prop, value in won.items():
+            if prop.startswith("--"):
+                continue
+            if prop.startswith(PENDING):
+                resolved = substitute(value, variables)
+                if resolved is not None:  # else invalid where used: no opinion
+                    out.update(expand(prop[len(PENDING):], " ".join(resolved.split())))
+            else:
+                out[prop] = value
+        return out, variables
 
 
 def _legacy_color(value: str) -> str:
@@ -178,8 +226,34 @@ def _clip_empty(clip: str | None, clip_path: str | None, font_px: float) -> bool
     return m.group(1) != "inset" and bool(parts) and _number(parts[0].removesuffix("px")) == 0
 
 
-def _gone(el, d: dict[str, str], font_px: float) -> bool:
-    """Whether the element and everything inside it is hidden from a visitor."""
+def _filter_alpha(value: str | None) -> float:
+    """How much of an element ``filter: opacity(…)`` lets show (1 without one)."""
+    alpha = 1.0
+    for arg in re.findall(r"opacity\(([^)]*)\)", value or ""):
+        a = _number(arg.strip())
+        if a is not None:
+            alpha *= max(0.0, min(1.0, a))
+    return alpha
+
+
+def _off_view(d: dict[str, str], font_px: float, contained: bool) -> bool:
+    """A fixed box, or an absolute one placed on the page, that lies entirely above or left of it."""
+    position = d.get("position")
+    if position != "fixed" and (position != "absolute" or contained):
+        return False
+    for side, size, extent in (("top", "height", VIEWPORT_PX[1]), ("left", "width", VIEWPORT_PX[0])):
+        if side not in d:
+            continue
+        offset = px(d[side], font_px, percent_of=extent)
+        own = px(d[size], font_px, percent_of=extent) if size in d else None
+        if offset is not None and offset <= -max(OFFVIEW_PX, own or 0.0):
+            return True
+    return False
+
+
+def _gone(el, d: dict[str, str], font_px: float, contained: bool = False) -> bool:
+    """Whether the element and everything inside it is hidden from a visitor (``contained``: an ancestor is
+    positioned)."""
     if el.tag == "template" or el.get("hidden") is not None:
         return True
     if (el.get("aria-hidden") or "").strip().lower() == "true":
@@ -192,6 +266,10 @@ def _gone(el, d: dict[str, str], font_px: float) -> bool:
         return True
     opacity = _number(d.get("opacity"))
     if opacity is not None and opacity <= MAX_INVISIBLE_ALPHA:
+        return True
+    if "filter" in d and _filter_alpha(d["filter"]) <= MAX_INVISIBLE_ALPHA:
+        return True
+    if _off_view(d, font_px, contained):
         return True
     if d.get("position", "static") not in ("static", "inherit", "initial", "unset") and any(
             _far(d.get(side), font_px) for side in ("left", "top", "right", "bottom")):
@@ -232,7 +310,7 @@ def _blend(fore: Color, back: _RGB) -> _RGB:
     return (fore[0] * a + back[0] * (1 - a), fore[1] * a + back[1] * (1 - a), fore[2] * a + back[2] * (1 - a))
 
 
-def _context(d: dict[str, str], parent: _Ctx) -> _Ctx:
+def _context(d: dict[str, str], parent: _Ctx, variables: dict[str, str]) -> _Ctx:
     font = _font_px(d["font-size"], parent.font_px) if "font-size" in d else parent.font_px
     text = parent.color
     value = d.get("color")
@@ -253,7 +331,9 @@ def _context(d: dict[str, str], parent: _Ctx) -> _Ctx:
     value = d.get("text-shadow")
     if value is not None and value not in _KEEP:
         shadow = value not in ("none", "initial")
-    return _Ctx(text, back, font, shadow, _unreadable(text, back, font, shadow))
+    contained = parent.contained or d.get("position", "static") not in ("static", "initial", "unset", "inherit") or (
+        d.get("transform", "none") not in ("none", "initial", "unset", "inherit"))
+    return _Ctx(text, back, font, shadow, _unreadable(text, back, font, shadow), contained, variables)
 
 
 def _unreadable(text: Color | None, back: _RGB | None, font_px: float, shadow: bool) -> bool:
@@ -311,12 +391,12 @@ def drop_hidden(root) -> int:
         if not isinstance(el.tag, str) or el.tag in _NOT_WALKED:  # comments, processing instructions, <head>
             continue
         own = features(el.tag, el.get("id"), set((el.get("class") or "").split()))
-        d = sheet.declared(el, own, above)
-        if _gone(el, d, parent_ctx.font_px):
+        d, variables = sheet.declared(el, own, above, parent_ctx.variables)
+        if _gone(el, d, parent_ctx.font_px, parent_ctx.contained):
             _remove(el)
             affected += 1
             continue
-        ctx = _context(d, parent_ctx) if d else parent_ctx
+        ctx = _context(d, parent_ctx, variables) if d or variables is not parent_ctx.variables else parent_ctx
         if ctx.unreadable and _own_text(el):
             el.text = None
             for child in el:

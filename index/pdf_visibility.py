@@ -11,15 +11,25 @@ stream (and the form XObjects it draws) keeping the graphics state, and empties 
   shading) was painted before it: white on the white page;
 - smaller than :data:`MIN_FONT_PT` in either direction once the font size, ``Tz``, the text matrix and the current
   transformation matrix are applied;
-- entirely outside the page's visible area (crop box within media box) or the current clipping path.
+- entirely outside the page's visible area (crop box within media box) or the current clipping path;
+- painted over: its glyph boxes lie inside a shape filled opaquely (normal blend mode, no soft mask) after it, in
+  any colour (a white rectangle over it is the page's background again);
+- drawn on a box of its own colour: the last shape painted under it before it contains its glyph boxes and has the
+  colour of its text (within :data:`SAME_COLOR`), black on black.
+
+The last two need where the glyphs really lie: their advance widths (the font's ``/Widths`` or ``/W``, or the
+metrics of the 14 standard fonts) from pypdf's font reader; a string whose widths cannot be read is never judged
+covered. Its glyph boxes run from :data:`GLYPH_BOTTOM` to :data:`GLYPH_TOP` em around the baseline (below the
+descenders, to the height of capitals): what is left outside a cover is not enough to read.
 
 Then pypdf's own extraction (spacing, line breaks, fonts) runs unchanged on what is left; a page with nothing hidden
 is not touched at all. Filtering before extraction matters: pypdf's text visitor reports text in runs that can mix
 visible and hidden strings (one ``Tr`` between two ``Tj`` on a line flushes nothing), so it cannot drop exactly the
 hidden part afterwards.
 
-Positions are judged conservatively: a string's extent is estimated with every glyph at most one em wide, and text
-is dropped as off-page or clipped only when even that generous extent misses the visible area.
+Positions are judged conservatively: for the off-page and clipping tests a string's extent is estimated with every
+glyph at most one em wide, and text is dropped as off-page or clipped only when even that generous extent misses
+the visible area.
 
 >>> from pypdf import PdfReader  # doctest: +SKIP
 >>> page = PdfReader("paper.pdf").pages[0]  # doctest: +SKIP
@@ -37,7 +47,7 @@ from typing import Any
 
 from pypdf.generic import ArrayObject, ByteStringObject, ContentStream, DictionaryObject, NameObject
 
-__all__ = ["blank_hidden_text", "MIN_FONT_PT", "WHITE", "MAX_INVISIBLE_ALPHA", "SCAN_SHARE"]
+__all__ = ["blank_hidden_text", "MIN_FONT_PT", "WHITE", "MAX_INVISIBLE_ALPHA", "SCAN_SHARE", "SAME_COLOR", "OPAQUE"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +57,9 @@ MAX_INVISIBLE_ALPHA = 0.05  # paint this transparent shows nothing
 SCAN_SHARE = 0.5  # an image covering this share of the page is a scanned page (its OCR text is invisible on purpose)
 MAX_FORM_DEPTH = 12  # forms drawn inside forms; deeper ones are dropped (pypdf also stops at cycles)
 MAX_FORMS = 5_000  # form XObjects drawn per page (pypdf's own limit for text extraction)
+SAME_COLOR = 0.1  # text this close (every RGB component, 0-1) to the colour of the box under it cannot be read
+OPAQUE = 0.95  # a fill at least this opaque hides what it covers
+GLYPH_BOTTOM, GLYPH_TOP = -0.1, 0.7  # the part of each glyph's em box (below/above the baseline) that must be covered
 
 Matrix = tuple[float, float, float, float, float, float]
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in default user space
@@ -57,6 +70,7 @@ _COLOR_OPERANDS = {b"g": 1, b"rg": 3, b"k": 4}
 _NAMES = itertools.count()  # names of rebuilt forms, unique even where pages share one resource dictionary
 _FILLS = {b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"}
 _PAINTS = _FILLS | {b"S", b"s", b"n"}
+_NORMAL_BLEND = ("/Normal", "/Compatible")
 _DEVICE = {"/DeviceGray": 1, "/G": 1, "/CalGray": 1, "/DeviceRGB": 3, "/RGB": 3, "/CalRGB": 3, "/DeviceCMYK": 4,
            "/CMYK": 4}
 
@@ -115,6 +129,54 @@ def _rgb(values: list[float]) -> RGB | None:
     return None
 
 
+def _contains(outer: Box, inner: Box) -> bool:
+    return outer[0] <= inner[0] and outer[1] <= inner[1] and inner[2] <= outer[2] and inner[3] <= outer[3]
+
+
+def _same(a: RGB | None, b: RGB | None) -> bool:
+    return a is not None and b is not None and max(abs(x - y) for x, y in zip(a, b, strict=True)) <= SAME_COLOR
+
+
+@dataclass(frozen=True)
+class _Widths:
+    """Advance widths of a font's codes, in thousandths of an em; ``two_bytes``: codes are two bytes (Identity)."""
+
+    widths: dict[int, float]
+    default: float
+    two_bytes: bool
+
+    def advance(self, raw: bytes, size: float, char_space: float, word_space: float, h_scale: float) -> float:
+        step = 2 if self.two_bytes else 1
+        total = 0.0
+        for i in range(0, len(raw) - step + 1, step):
+            code = int.from_bytes(raw[i : i + step], "big")
+            total += self.widths.get(code, self.default) / 1000 * size + char_space
+            if step == 1 and code == 32:
+                total += word_space
+        return total * h_scale
+
+
+def _font_widths(font: Any) -> _Widths | None:
+    """The advance widths of a simple font, or of a composite one with the Identity encoding; None otherwise."""
+    try:
+        from pypdf.generic._font import Font  # noqa: PLC0415 - pypdf's reader of /Widths, /W and the core metrics
+    except ImportError:
+        return None
+    try:
+        subtype = font.get("/Subtype")
+        if subtype == "/Type3":
+            return None  # glyph space is the font's own matrix
+        two = subtype == "/Type0"
+        if two and font.get("/Encoding") not in ("/Identity-H", "/Identity-V"):
+            return None
+        parsed = Font.from_font_resource(font)
+        widths = {ord(k): float(v) for k, v in parsed.character_widths.items() if len(k) == 1}
+        default = float(parsed.character_widths.get("default", 1000))
+        return _Widths(widths, default, two) if widths or two else None
+    except Exception:  # noqa: BLE001 - a font pypdf cannot read: its strings are never judged covered
+        return None
+
+
 def _is_string(value: Any) -> bool:
     return isinstance(value, bytes) or (isinstance(value, str) and not isinstance(value, NameObject))
 
@@ -139,6 +201,8 @@ class _State:
     stroke_n: int = 1
     fill_alpha: float = 1.0
     stroke_alpha: float = 1.0
+    blend_normal: bool = True  # blend mode Normal and no soft mask: an opaque fill hides what lies under it
+    widths: _Widths | None = None  # the current font's advance widths (None: unknown)
     mode: int = 0  # text render mode (Tr)
     font_size: float = 12.0
     font_scale: float = 1.0  # a Type 3 font's glyph space relative to the usual 1/1000
@@ -161,6 +225,20 @@ class _Shown:
     tiny: bool
     invisible: bool
     white: bool
+    glyphs: Box | None = None  # where its glyphs lie, from the font's widths (None: unknown)
+    colors: tuple[RGB | None, ...] = ()  # the colours its glyphs are painted in
+
+
+@dataclass(frozen=True)
+class _Paint:
+    """An area painted on the page: a filled shape (its colour; opaque when it hides what lies under it), an image
+    or a shading (colour unknown)."""
+
+    box: Box
+    seq: int
+    image: bool
+    rgb: RGB | None = None
+    opaque: bool = False
 
 
 @dataclass
@@ -180,16 +258,25 @@ class _Page:
     page_box: Box
     off_groups: set[int]
     shown: list[_Shown] = field(default_factory=list)
-    paints: list[tuple[Box, int, bool]] = field(default_factory=list)  # (box, seq, is an image)
+    paints: list[_Paint] = field(default_factory=list)
     forms: list[_Form] = field(default_factory=list)
     dropped: list[tuple[list[Any], int]] = field(default_factory=list)  # form draws removed outright
     seq: int = 0
     budget: int = MAX_FORMS
 
-    def paint(self, box: Box | None, image: bool) -> None:
+    fonts: dict[int, _Widths | None] = field(default_factory=dict)  # by the font dictionary's identity
+
+    def paint(self, box: Box | None, image: bool, rgb: RGB | None = None, opaque: bool = False) -> None:
         if box is not None:
-            self.paints.append((box, self.seq, image))
+            self.paints.append(_Paint(box, self.seq, image, rgb, opaque))
             self.seq += 1
+
+    def widths(self, font: Any) -> _Widths | None:
+        if not isinstance(font, DictionaryObject):
+            return None
+        if id(font) not in self.fonts:
+            self.fonts[id(font)] = _font_widths(font)
+        return self.fonts[id(font)]
 
     def _components(self, name: Any, resources: Any) -> int:
         if name in _DEVICE:
@@ -229,7 +316,7 @@ class _Page:
         clip_next = False
 
         def show(operands: list[Any], slot: int, string: Any) -> None:
-            nonlocal pen_hi
+            nonlocal pen_lo, pen_hi
             raw = getattr(string, "original_bytes", string)
             count = len(raw) if isinstance(raw, (bytes, str)) else 0  # glyphs: at most one per byte
             size = state.font_size * state.font_scale
@@ -244,15 +331,26 @@ class _Page:
                 state.h_scale)
             xs = (pen_lo, pen_hi, pen_hi + advance)
             box = _intersect(state.clip, _box(m, min(xs), state.rise - abs(size), max(xs), state.rise + abs(size)))
+            exact = None
+            if state.widths is not None and pen_lo == pen_hi and isinstance(raw, bytes):
+                exact = direction * abs(state.widths.advance(raw, abs(size), state.char_space, state.word_space,
+                                                             state.h_scale))
+            glyphs = None if exact is None else _box(m, min(pen_lo, pen_lo + exact), state.rise + GLYPH_BOTTOM * abs(
+                size), max(pen_lo, pen_lo + exact), state.rise + GLYPH_TOP * abs(size))
             mode = state.mode
             painted = [] if mode in (3, 7) else [(state.stroke, state.stroke_alpha)] if mode in (1, 5) else [
                 (state.fill, state.fill_alpha)] + ([(state.stroke, state.stroke_alpha)] if mode in (2, 6) else [])
             invisible = (not painted or all(alpha <= MAX_INVISIBLE_ALPHA for _, alpha in painted)
                          or any(hidden_marks))
             white = all(c is not None and min(c) >= WHITE for c, _ in painted)
-            self.shown.append(_Shown(operands, slot, ops, box, self.seq, tiny, invisible, white))
+            self.shown.append(_Shown(operands, slot, ops, box, self.seq, tiny, invisible, white, glyphs,
+                                     tuple(c for c, _ in painted)))
             self.seq += 1
-            pen_hi += advance
+            if exact is not None:  # both ends move by the exact width
+                pen_lo += exact
+                pen_hi += exact
+            else:
+                pen_hi += advance
 
         def move(tx: float, ty: float) -> None:
             nonlocal text_m, line_m, pen_lo, pen_hi
@@ -274,6 +372,7 @@ class _Page:
                 elif op == b"Tf":
                     state.font_size = float(operands[1])
                     font = _resource(resources, "/Font", operands[0])
+                    state.widths = self.widths(font)
                     state.font_scale = 1.0
                     if isinstance(font, DictionaryObject) and font.get("/Subtype") == "/Type3":
                         fm = _nums(list(font.get("/FontMatrix", [0.001, 0, 0, 0.001, 0, 0])), 4)
@@ -341,6 +440,11 @@ class _Page:
                     if isinstance(ext, DictionaryObject):
                         state.fill_alpha = float(ext.get("/ca", state.fill_alpha))
                         state.stroke_alpha = float(ext.get("/CA", state.stroke_alpha))
+                        if "/BM" in ext or "/SMask" in ext:
+                            blend = ext.get("/BM", "/Normal")
+                            blend = blend[0] if isinstance(blend, list) and blend else blend
+                            mask = ext.get("/SMask", "/None")
+                            state.blend_normal = blend in _NORMAL_BLEND and mask == "/None"
                         font_entry = ext.get("/Font")
                         if font_entry is not None:  # [font size]
                             state.font_size = float(font_entry.get_object()[1])
@@ -357,9 +461,9 @@ class _Page:
                     if path:
                         extent = (min(b[0] for b in path), min(b[1] for b in path), max(b[2] for b in path),
                                   max(b[3] for b in path))
-                        if op in _FILLS and state.fill_alpha > MAX_INVISIBLE_ALPHA and (
-                                state.fill is None or min(state.fill) < WHITE):
-                            self.paint(_intersect(state.clip, extent), image=False)
+                        if op in _FILLS and state.fill_alpha > MAX_INVISIBLE_ALPHA:
+                            self.paint(_intersect(state.clip, extent), False, state.fill,
+                                       state.fill_alpha >= OPAQUE and state.blend_normal and state.fill is not None)
                         if clip_next:
                             state.clip = _intersect(state.clip, extent)
                     elif clip_next:
@@ -414,7 +518,8 @@ class _Page:
 
     def hidden(self) -> list[_Shown]:
         """The strings nobody can see (see the module docstring for the rules)."""
-        scans = [box for box, _, image in self.paints if image and _area(box) >= SCAN_SHARE * _area(self.page_box)]
+        scans = [p.box for p in self.paints if p.image and _area(p.box) >= SCAN_SHARE * _area(self.page_box)]
+        dark = [p for p in self.paints if p.rgb is None or min(p.rgb) < WHITE]  # what white text may show on
         out = []
         for s in self.shown:
             if s.box is None or s.tiny:
@@ -422,9 +527,24 @@ class _Page:
             elif s.invisible:
                 if not any(_overlaps(s.box, scan) for scan in scans):
                     out.append(s)
-            elif s.white and not any(seq < s.seq and _overlaps(s.box, box) for box, seq, _ in self.paints):
+            elif s.white and not any(p.seq < s.seq and _overlaps(s.box, p.box) for p in dark):
+                out.append(s)
+            elif s.glyphs is not None and (self._covered(s, s.glyphs) or self._on_own_colour(s, s.glyphs)):
                 out.append(s)
         return out
+
+    def _covered(self, s: _Shown, glyphs: Box) -> bool:
+        """Painted over by an opaque fill drawn after it."""
+        return any(p.seq > s.seq and p.opaque and _contains(p.box, glyphs) for p in self.paints)
+
+    def _on_own_colour(self, s: _Shown, glyphs: Box) -> bool:
+        """Drawn on a box of its own colour: the last area painted under it before it is an opaque fill that holds
+        all of its glyphs, in the colour of each of its paints (fill, stroke)."""
+        under = [p for p in self.paints if p.seq < s.seq and _overlaps(p.box, glyphs)]
+        if not under or not s.colors:
+            return False
+        last = max(under, key=lambda p: p.seq)
+        return last.opaque and _contains(last.box, glyphs) and all(_same(c, last.rgb) for c in s.colors)
 
 
 def _off_groups(reader: Any) -> set[int]:
