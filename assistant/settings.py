@@ -10,9 +10,9 @@ environment at import time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.config import DEFAULT_EMBEDDER, IndexConfig
@@ -20,6 +20,13 @@ from index.loading import SUPPORTED_SUFFIXES
 from index.offline import apply_offline_env
 
 __all__ = ["Settings", "TOP_K_RANGE", "apply_offline_env"]
+
+def default_data_dir() -> Path:
+    """The per-user data folder (``platformdirs``), e.g. ``~/.local/share/article-assistant`` on Linux."""
+    from platformdirs import user_data_path
+
+    return user_data_path("article-assistant", appauthor=False)
+
 
 TOP_K_RANGE = (1, 20)  # passages per answer: the settings, the /ask API and the chat slider all allow this range
 
@@ -79,18 +86,30 @@ class Settings(BaseSettings):
     auth: SecretStr | None = Field(
         None, description="`user:password` to require a login in the UI and its API (kept secret: never logged)."
     )
+    mcp: bool = Field(
+        False, description="Also serve Gradio's MCP server at /gradio_api/mcp/ with the tools ask and search "
+        "(assistant serve --mcp).",
+    )
     read_only: bool = Field(
         False, description="Serve without changing the index: no upload, removal or rebuild in the UI and its "
         "routes (for replicas sharing one index folder).",
     )
-    feedback_path: Path = Field(Path("var/feedback.jsonl"), description="Where thumbs up/down are stored.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="One folder for what the served app writes besides the index: feedback, saved test cases, "
+        "evaluation runs and the articles trash (default: the per-user data folder from platformdirs, e.g. "
+        "~/.local/share/article-assistant; never the current folder).",
+    )
+    feedback_path: Path = Field(Path("feedback.jsonl"), description="Where likes/dislikes are stored (default "
+                                "<data_dir>/feedback.jsonl).")
     history_secret: SecretStr | None = Field(
         None,
         description="Key that encrypts the conversation kept in the browser; give every replica the same one. Unset: "
         "a key kept in the index folder (history-secret, made once) so a reload after a restart still finds it.",
     )
     eval_runs_dir: Path = Field(Path("runs"), description="Where the UI's Evaluation tab writes its runs and finds runs "
-                                "to compare (`assistant eval --out` folders placed here are listed too).")
+                                "to compare (`assistant eval --out` folders placed here are listed too; default "
+                                "<data_dir>/runs).")
     upload_max_mb: int = Field(20, ge=1, description="Largest file the UI accepts for upload, in MB.")
     upload_types: tuple[str, ...] = Field(
         SUPPORTED_SUFFIXES,
@@ -107,6 +126,25 @@ class Settings(BaseSettings):
         description="Largest request body the served app reads, in MB (413 above it, checked before parsing); the "
         "upload route takes up to 10 files of upload_max_mb each instead.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _in_data_dir(cls, values: Any) -> Any:
+        """Unset feedback and runs paths go inside ``data_dir`` (given, or the per-user default)."""
+        if not isinstance(values, dict):
+            return values
+        data = Path(values.get("data_dir") or default_data_dir()).expanduser()
+        values = {**values, "data_dir": data}
+        if values.get("feedback_path") is None:
+            values["feedback_path"] = data / "feedback.jsonl"
+        if values.get("eval_runs_dir") is None:
+            values["eval_runs_dir"] = data / "runs"
+        return values
+
+    @property
+    def trash_dir(self) -> Path:
+        """Where removed articles wait until restored (``<data_dir>/trash``)."""
+        return self.data_dir / "trash"
 
     @field_validator("upload_types")
     @classmethod

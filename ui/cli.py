@@ -285,12 +285,18 @@ def serve(
                                                     "(default 8; ASSISTANT_MAX_REQUEST_MB).")] = None,
     read_only: Annotated[bool, Opt("--read-only", help="No upload, removal or rebuild (replicas sharing one index "
                                                        "folder; ASSISTANT_READ_ONLY).")] = False,
+    mcp: Annotated[bool, Opt("--mcp", help="Also serve an MCP server at /gradio_api/mcp/ with the tools ask and "
+                                           "search (ASSISTANT_MCP).")] = False,
+    data_dir: Annotated[Path | None, Opt("--data-dir", help="Folder for feedback, evaluation runs and the articles "
+                                                           "trash (ASSISTANT_DATA_DIR; default the per-user data "
+                                                           "folder).")] = None,
 ) -> None:
-    """Serve the chat UI (Gradio) and its /ask API."""
+    """Serve the chat UI (Gradio), its /ask API and the OpenAI-compatible /v1/chat/completions route."""
     from ui.app import serve as serve_ui
 
     serve_ui(_settings(host=host, port=port, auth=auth, concurrency_limit=concurrency, upload_max_mb=upload_max_mb,
-                       max_request_mb=max_request_mb, read_only=read_only or None))
+                       max_request_mb=max_request_mb, read_only=read_only or None, mcp=mcp or None,
+                       data_dir=data_dir))
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ that fits the extension, and a sanitised plain file name inside the articles fol
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from assistant.chain import Assistant
@@ -27,7 +29,8 @@ from assistant.errors import BadInput
 from assistant.library import MAX_BYTES, SUPPORTED_SUFFIXES, BuildSummary, build_library, kind_of
 
 __all__ = ["ALLOWED_SUFFIXES", "safe_name", "library_rows", "save_uploads", "remove_article", "build", "LIBRARY_HEADERS",
-           "SavedUpload", "saved_line", "summary_line", "MAX_NAME_CHARS"]
+           "SavedUpload", "saved_line", "summary_line", "MAX_NAME_CHARS", "trash_article", "restore_article",
+           "trashed_articles"]
 
 ALLOWED_SUFFIXES = SUPPORTED_SUFFIXES
 LIBRARY_HEADERS = ["source", "title", "outlet", "date", "chunks"]
@@ -154,12 +157,8 @@ def library_rows(assistant: Assistant) -> list[list[object]]:
     return rows
 
 
-def remove_article(source: str, articles_dir: Path) -> None:
-    """Delete one article file from ``articles_dir`` (refusing anything outside it).
-
-    A symbolic link is removed itself, never followed: deleting ``alias.txt`` that points at another article (or at
-    a file outside the folder) leaves the target untouched.
-    """
+def _article_entry(source: str, articles_dir: Path) -> Path:
+    """The path of article ``source`` inside ``articles_dir`` (the entry itself: a link is never followed)."""
     root = articles_dir.resolve()
     entry = root / source
     parent = entry.parent.resolve()  # folders above the entry may be followed; the entry itself never is
@@ -167,7 +166,70 @@ def remove_article(source: str, articles_dir: Path) -> None:
     inside = parent == root or root in parent.parents
     if not inside or entry.name in ("", ".", "..") or not (target.is_symlink() or target.is_file()):
         raise BadInput(f"{source} is not a file in the articles folder {articles_dir}")
-    target.unlink()
+    return target
+
+
+def remove_article(source: str, articles_dir: Path) -> None:
+    """Delete one article file from ``articles_dir`` (refusing anything outside it).
+
+    A symbolic link is removed itself, never followed: deleting ``alias.txt`` that points at another article (or at
+    a file outside the folder) leaves the target untouched.
+    """
+    _article_entry(source, articles_dir).unlink()
+
+
+TRASH_NOTE = "trashed.json"  # in each trash entry: the article's name in the articles folder and when it went
+
+
+def trash_article(source: str, articles_dir: Path, trash_dir: Path) -> Path:
+    """Move one article file (or link, never followed) from ``articles_dir`` into a new entry folder of
+    ``trash_dir``; returns that entry (:func:`restore_article` puts it back)."""
+    target = _article_entry(source, articles_dir)
+    root = articles_dir.resolve()
+    relative = target.relative_to(root) if target.is_relative_to(root) else Path(target.name)
+    entry = trash_dir / f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    (entry / relative).parent.mkdir(parents=True, exist_ok=True)
+    (entry / TRASH_NOTE).write_text(json.dumps({"source": relative.as_posix(), "trashed": datetime.now().isoformat(
+        timespec="seconds")}), encoding="utf-8")
+    shutil.move(str(target), str(entry / relative))
+    return entry
+
+
+def trashed_articles(trash_dir: Path) -> list[tuple[str, str]]:
+    """The trash, newest first, as ``(label, entry folder)`` pairs: ``a.txt (removed 2026-12-05 08:01)``."""
+    found = []
+    for entry in Path(trash_dir).iterdir() if Path(trash_dir).is_dir() else []:
+        try:
+            note = json.loads((entry / TRASH_NOTE).read_text(encoding="utf-8"))
+            source, when = str(note["source"]), str(note.get("trashed", ""))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if (entry / source).is_file() or (entry / source).is_symlink():
+            found.append((when, f"{source} (removed {when.replace('T', ' ')[:16]})", str(entry)))
+    found.sort(reverse=True)
+    return [(label, path) for _, label, path in found]
+
+
+def restore_article(entry: str | Path, articles_dir: Path, trash_dir: Path) -> str:
+    """Put a trashed article back where it was; returns its name. Refuses an entry outside ``trash_dir`` and a name
+    that is taken again meanwhile (rename or remove that file first)."""
+    folder = Path(entry).resolve()
+    if folder.parent != Path(trash_dir).resolve():
+        raise BadInput("pick an article from the trash list")
+    try:
+        source = str(json.loads((folder / TRASH_NOTE).read_text(encoding="utf-8"))["source"])
+    except (OSError, ValueError, KeyError, TypeError):
+        raise BadInput("that trash entry cannot be read") from None
+    kept = folder / source
+    if Path(source).is_absolute() or ".." in Path(source).parts or not (kept.is_file() or kept.is_symlink()):
+        raise BadInput("that trash entry holds no article")
+    back = articles_dir / source
+    if back.exists() or back.is_symlink():
+        raise BadInput(f"{source} exists again in the articles folder: rename or remove it first")
+    back.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(kept), str(back))
+    shutil.rmtree(folder, ignore_errors=True)
+    return source
 
 
 def build(assistant: Assistant, rebuild: bool = False,

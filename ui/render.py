@@ -113,13 +113,13 @@ def group_citations(answer: Answer) -> dict[int, list[Citation]]:
     return groups
 
 
-def _cards(answer: Answer, turn: int, doc_text: Callable[[str], str] | None) -> str:
+def _cards(answer: Answer, turn: int, doc_text: Callable[[str], str] | None, picked: int | None = None) -> str:
     """One card per [n] of ``answer`` (passage with the quoted spans marked), or the closest passages."""
     if answer.abstained or not answer.citations:
         near = "".join(
-            f'<div class="src-card src-near"><div class="src-n">#{p.rank} · score {p.score:.3f}</div>'
+            f'<div class="src-card src-near"><div class="src-n">Closest passage {i}</div>'
             f'{_byline(p.outlet, p.title, p.date, p.source)}<div class="src-text">{_e(p.text)}</div></div>'
-            for p in answer.passages[:3]
+            for i, p in enumerate(answer.passages[:3], 1)
         )
         head = "No answer in the articles. Closest passages:" if answer.abstained else "Retrieved passages:"
         return f'<div class="src-note">{head}</div>{near or "(none)"}'
@@ -128,31 +128,36 @@ def _cards(answer: Answer, turn: int, doc_text: Callable[[str], str] | None) -> 
         c = cites[0]
         weak = "" if all(x.supported for x in cites) else (
             '<span class="src-weak" title="the passage only partly backs the sentence">weak support</span>')
+        cls = "src-card src-picked" if n == picked else "src-card"
         cards.append(
-            f'<div class="src-card" id="{card_id(turn, n)}"><div class="src-n">[{n}] {weak}</div>'
+            f'<div class="{cls}" id="{card_id(turn, n)}"><div class="src-n">[{n}] {weak}</div>'
             f"{_byline(c.outlet, c.title, c.date, c.source)}"
             f'<div class="src-text">{_context(cites, answer.passages, doc_text)}</div></div>'
         )
     return "".join(cards)
 
 
-def _group(answer: Answer, turn: int, doc_text: Callable[[str], str] | None, is_open: bool) -> str:
+def _group(answer: Answer, turn: int, doc_text: Callable[[str], str] | None, is_open: bool,
+           picked: int | None = None) -> str:
     question = answer.question if len(answer.question) <= 90 else answer.question[:89] + "…"
     return (f'<details class="src-group" id="a{turn}-sources" data-turn="{turn}"{" open" if is_open else ""}>'
             f'<summary><span class="src-turn">Answer {turn}</span> {_e(question)}</summary>'
-            f"{_cards(answer, turn, doc_text)}</details>")
+            f"{_cards(answer, turn, doc_text, picked)}</details>")
 
 
-def sources_html(answers: list[Answer], doc_text: Callable[[str], str] | None = None, pending: str = "") -> str:
+def sources_html(answers: list[Answer], doc_text: Callable[[str], str] | None = None, pending: str = "",
+                 picked: tuple[int, int] | None = None) -> str:
     """The sources panel: each answer's own cards (newest first and open; earlier answers folded, still there).
 
     Card ids are :func:`card_id` (``a<turn>-cite-<n>``), so a marker of any answer opens that answer's card.
-    ``pending`` (from :func:`pending_sources_html`) is shown above while a new answer is being written.
+    ``pending`` (from :func:`pending_sources_html`) is shown above while a new answer is being written; the card of
+    ``picked`` (``(turn, n)``, the open citation) is outlined.
     """
     if not answers and not pending:
         return EMPTY_SOURCES
     last = len(answers)
-    groups = [_group(a, turn, doc_text, is_open=turn == last and not pending)
+    groups = [_group(a, turn, doc_text, is_open=turn == last and not pending,
+                     picked=picked[1] if picked and picked[0] == turn else None)
               for turn, a in reversed(list(enumerate(answers, 1)))]
     head = '<div class="src-head">Sources</div>'
     return f'<div class="sources" id="sources-scroll">{pending}{head if answers else ""}{"".join(groups)}</div>'
