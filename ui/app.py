@@ -134,7 +134,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             with gr.Tab("Library", id="library"):
                 library_tab(app, assistant)
             with gr.Tab("Evaluation", id="evaluation"):
-                evaluation_tab(assistant)
+                evaluation_tab(assistant, app)
 
         answer_outputs = [chatbot, question, sources, debugger, cite_pick, conversation, status, as_typed_btn, article]
         ask_inputs = [question, conversation, backend, top_k, language, f_sources, f_outlets, f_from, f_to]
