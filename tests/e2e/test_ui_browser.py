@@ -62,7 +62,7 @@ def page(browser, app_url):
 def _ask(page, question: str) -> None:
     page.locator("#question textarea").fill(question)
     page.locator("#ask").click()
-    page.locator("#status").get_by_text("citation(s)").or_(page.locator("#status").get_by_text("No answer")).wait_for()
+    page.locator("#status").get_by_text("citation").or_(page.locator("#status").get_by_text("No answer")).wait_for()
 
 
 def test_answer_cites_and_sources_panel_marks_the_quote(page, app_url):
@@ -75,7 +75,7 @@ def test_answer_cites_and_sources_panel_marks_the_quote(page, app_url):
     page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
     # feedback and export of the same turn
     settings = app_url[1]
-    page.locator("#thumbs-up").click()
+    page.locator("#chatbot button[aria-label='Like']").last.click()  # the Chatbot's own per-answer like
     expect(page.locator("#status")).to_contain_text("recorded")
     record = json.loads(settings.feedback_path.read_text(encoding="utf-8").splitlines()[-1])
     assert record["rating"] == "up" and record["citations"][0]["n"] == 1 and record["question"] == QUESTION
