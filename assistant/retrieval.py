@@ -7,9 +7,13 @@ sub-queries for multi-part and each-article questions.
    external data by ``benchmarks/fit_retrieval.py``; equal-weight RRF for an embedder without a fitted file.
 4. **Sub-queries**: each ask of a multi-part question (:mod:`assistant.subqueries`) and, for questions about each
    article or comparing articles, each article among the candidates, contributes its best passage first.
-5. **Diversity**: a passage nearly identical to one already chosen is skipped (:func:`duplicate_jaccard`, fitted),
-   and one story (articles of different outlets telling the same story) fills at most ``max_per_story`` places,
-   except through an each-article sub-query.
+5. **Selection** (:class:`Selection`, fitted on multi-paragraph news by ``benchmarks/fit_articles_retrieval.py``):
+   which legs rank the candidates for a question of each language (English questions over Indonesian articles: the
+   BM25 leg cannot match across languages), maximal marginal relevance with a fitted λ (1 = none), and an optional
+   per-story cap. The best-ranked passage is always taken first, so no diversity rule can drop it. A passage nearly
+   identical to one already chosen is skipped (:func:`duplicate_jaccard`, fitted).
+6. **Pool**: ``retrieve(..., top_k=5, pool=30)`` runs the same selection to 30 passages and hands back the first 5 as
+   ``passages`` and all 30 as ``pool`` (a reranker picks its top k from them).
 
 Every passage carries its reasons: which legs found it, which (sub-)query brought it, and its fused score.
 
@@ -27,10 +31,11 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
-from assistant.fusion import FITTED_DIR, FusionModel, Leg, load_fusion
+from assistant.fusion import FITTED_DIR, FusionModel, Leg, fitted_stem, load_fusion
 from assistant.models import RankedPassage, RetrievalTrace, ScopeTrace
 from assistant.question import QuestionInfo, analyse_question
 from assistant.scope import Doc, Scope, find_scope, reference
@@ -39,7 +44,8 @@ from index.analysis import analyze
 from index.reader import IndexReader, Passage
 from index.state import FileRecord
 
-__all__ = ["RetrievalResult", "Filters", "Candidate", "retrieve", "legs", "fusion_for"]
+__all__ = ["RetrievalResult", "Filters", "Candidate", "Selection", "retrieve", "legs", "fusion_for", "load_selection",
+           "selection_path"]
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +55,43 @@ def duplicate_jaccard() -> float:
     duplicates.json``, where null = none skipped)."""
     value = json.loads((FITTED_DIR / "duplicates.json").read_text(encoding="utf-8"))["jaccard"]
     return math.inf if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """How the fused candidates become the passages handed over (see the module docstring, step 5).
+
+    ``dense_only``: question languages whose candidates are ranked by the dense leg alone (BM25 still finds nothing
+    the dense leg ranks higher); ``mmr_lambda``: weight of relevance against similarity (content-term Jaccard) to the
+    passages already chosen, 1 = the fused order; ``max_per_story``: at most this many passages of one story (None =
+    no cap); ``candidates``: each leg's pool (None = the fusion's fitted pool)."""
+
+    dense_only: frozenset[str] = frozenset()
+    mmr_lambda: float = 1.0
+    max_per_story: int | None = None
+    candidates: int | None = None
+    note: str = ""
+
+
+SELECTION_FORMAT = 1
+
+
+def selection_path(embedder: str, chunk_tokens: int, chunk_overlap: int) -> Path:
+    return FITTED_DIR / f"retrieval-selection-{fitted_stem(embedder)}-c{chunk_tokens}o{chunk_overlap}.json"
+
+
+@lru_cache(maxsize=8)
+def load_selection(embedder: str, chunk_tokens: int, chunk_overlap: int) -> Selection:
+    """The fitted selection for an index built this way, or the neutral one (fused order, no diversity, no cap)."""
+    path = selection_path(embedder, chunk_tokens, chunk_overlap)
+    if not path.exists():
+        return Selection(note=f"no fitted selection ({path.name}): fused order, no diversity")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if raw.get("format") != SELECTION_FORMAT:
+        return Selection(note=f"{path.name} has another format: fused order, no diversity")
+    cap = raw.get("max_per_story")
+    return Selection(frozenset(raw.get("dense_only", [])), float(raw.get("mmr_lambda", 1.0)),
+                     None if cap is None else int(cap), raw.get("candidates"))
 
 
 @dataclass(frozen=True)
@@ -75,6 +118,10 @@ class RetrievalResult:
     query_vector: np.ndarray  # the query's embedding, reused by the answerer
     reasons: list[Candidate] = field(default_factory=list)
     elapsed_ms: float = 0.0  # how long retrieval took
+    # the selection run on to ``pool`` passages (``passages`` are its first top_k), with their reasons; a reranker
+    # picks from these. Without ``pool`` they are the passages themselves.
+    pool: list[Passage] = field(default_factory=list)
+    pool_reasons: list[Candidate] = field(default_factory=list)
 
     def ranked(self) -> list[RankedPassage]:
         return [
@@ -102,8 +149,17 @@ def legs(reader: IndexReader, info: QuestionInfo, vector: np.ndarray, n: int,
 
 
 def _fused(reader: IndexReader, fusion: FusionModel, info: QuestionInfo, vector: np.ndarray, n: int,
-           allowed: set[str] | None, via: str) -> tuple[list[Candidate], list[Leg], list[tuple[str, float]]]:
+           allowed: set[str] | None, via: str,
+           dense_only: bool = False) -> tuple[list[Candidate], list[Leg], list[tuple[str, float]]]:
     dense, lexical, cross = legs(reader, info, vector, n, allowed)
+    if dense_only:  # the dense order; BM25 hits the dense leg did not find come after it
+        in_bm25 = {c for c, _ in lexical}
+        seen = {d.id for d in dense}
+        ranked = [Candidate(d.id, d.score, ("dense", "bm25") if d.id in in_bm25 else ("dense",), via) for d in dense]
+        floor = dense[-1].score if dense else 0.0
+        ranked += [Candidate(c, floor - 1e-6 * (i + 1), ("bm25",), via)
+                   for i, (c, _) in enumerate(lexical) if c not in seen]
+        return ranked, dense, lexical
     in_dense, in_bm25 = {d.id for d in dense}, {c for c, _ in lexical}
     ranked = [Candidate(c, s, tuple(name for name, ids in (("dense", in_dense), ("bm25", in_bm25)) if c in ids), via)
               for c, s in fusion.rank(dense, lexical, cross)]
@@ -172,15 +228,22 @@ def _source_ids(reader: IndexReader, sources: set[str]) -> set[str]:
 
 
 def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo, top_k: int | None = None,
-             filters: Filters | None = None) -> RetrievalResult:
+             filters: Filters | None = None, *, pool: int | None = None,
+             selection: Selection | None = None) -> RetrievalResult:
     """Fused, scoped, diversified top passages for ``query`` (see the module docstring): a question's text, or its
-    analysis when the caller made it already (the QA chain analyses each question once, first)."""
+    analysis when the caller made it already (the QA chain analyses each question once, first).
+
+    ``pool`` (> top_k): run the selection on to this many passages and hand them back as ``result.pool`` (the first
+    ``top_k`` are ``result.passages``), e.g. for a reranker. ``selection``: instead of the fitted one (benchmarks)."""
     t0 = time.perf_counter()
     top_k = top_k or settings.top_k
     info = query if isinstance(query, QuestionInfo) else analyse_question(query)
     query = info.text
     fusion = fusion_for(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
-    n = settings.candidates or fusion.candidates
+    sel = selection or load_selection(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
+    n = settings.candidates or sel.candidates or fusion.candidates
+    cap = settings.max_per_story if settings.max_per_story is not None else sel.max_per_story
+    dense_only = info.language in sel.dense_only
     filters = filters or Filters()
     allowed = reader.ids_for(set(filters.sources) or None, filters.date_from, filters.date_to)
     scope = find_question_scope(reader, query)
@@ -188,12 +251,12 @@ def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo,
         in_scope = _source_ids(reader, set(scope.sources))
         allowed = in_scope if allowed is None else allowed & in_scope
     query_vector = reader.embedder.embed_query(query)
-    main, dense, lexical = _fused(reader, fusion, info, query_vector, n, allowed, "question")
+    main, dense, lexical = _fused(reader, fusion, info, query_vector, n, allowed, "question", dense_only)
 
     subs: list[list[Candidate]] = []
     for i, part in enumerate(info.parts, start=1):
         ranked, _, _ = _fused(reader, fusion, part, reader.embedder.embed_query(part.text), n, allowed,
-                              f"part {i}: {part.text}")
+                              f"part {i}: {part.text}", dense_only)
         subs.append(ranked)
     if info.is_("compare"):
         sources = list(scope.sources) if len(scope.sources) > 1 else list(
@@ -201,55 +264,92 @@ def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo,
         for src in sources[:top_k]:
             only = _source_ids(reader, {src})
             ranked, _, _ = _fused(reader, fusion, info, query_vector, n,
-                                  only if allowed is None else allowed & only, f"article: {src}")
+                                  only if allowed is None else allowed & only, f"article: {src}", dense_only)
             subs.append(ranked)
 
-    chosen = _select(reader, main, subs, top_k, settings.max_per_story)
+    chosen = _select(reader, main, subs, max(top_k, pool or 0), cap, sel.mmr_lambda)
     trace = RetrievalTrace(
         query=query,
         dense=[(d.id, round(d.score, 4)) for d in dense],
         bm25=[(c, round(s, 4)) for c, s in lexical],
         fused=[(c.id, round(c.score, 6)) for c in main],
         question_language=info.language,
-        fusion=fusion.kind, fusion_note=fusion.note, candidates=n,
+        fusion=fusion.kind + (" (dense only for this language)" if dense_only else ""),
+        fusion_note="; ".join(x for x in (fusion.note, sel.note) if x), candidates=n,
         scope=ScopeTrace(phrase=scope.phrase, kind=scope.kind, sources=list(scope.sources), note=scope.note),
         subqueries=[s[0].via for s in subs if s],
     )
-    return RetrievalResult([reader.passage(c.id) for c in chosen], [c.score for c in chosen], trace,
-                           question=info, query_vector=query_vector, reasons=chosen,
-                           elapsed_ms=round((time.perf_counter() - t0) * 1000, 1))
+    pooled = [reader.passage(c.id) for c in chosen]
+    return RetrievalResult(pooled[:top_k], [c.score for c in chosen[:top_k]], trace,
+                           question=info, query_vector=query_vector, reasons=chosen[:top_k],
+                           elapsed_ms=round((time.perf_counter() - t0) * 1000, 1), pool=pooled, pool_reasons=chosen)
 
 
 def _select(reader: IndexReader, main: list[Candidate], subs: list[list[Candidate]], k: int,
-            max_per_story: int) -> list[Candidate]:
-    """The main ranking's best, then each sub-query's best not yet taken, then the main ranking in order."""
+            max_per_story: int | None, mmr_lambda: float = 1.0) -> list[Candidate]:
+    """The main ranking's best, then each sub-query's best not yet taken, then the rest of the main ranking: in order
+    (``mmr_lambda`` = 1), or by maximal marginal relevance (relevance = the fused score scaled to 0–1 over the
+    candidates, similarity = content-term Jaccard to the passages chosen). Near-duplicates are skipped; a story fills
+    at most ``max_per_story`` places (None: no cap) except through a sub-query. The main ranking's best is always
+    taken first, so neither rule can drop it."""
     chosen: list[Candidate] = []
+    taken: set[str] = set()
     term_sets: list[set[str]] = []
     per_story: dict[str, int] = {}
     duplicate = duplicate_jaccard()
+    terms_of: dict[str, set[str]] = {}
 
-    def take(cand: Candidate, story_cap: int) -> bool:
-        p = reader.passage(cand.id)
-        if len(chosen) >= k or any(c.id == cand.id for c in chosen) or per_story.get(p.story_id, 0) >= story_cap:
+    def terms(cid: str) -> set[str]:
+        t = terms_of.get(cid)
+        if t is None:
+            t = terms_of[cid] = set(analyze(reader.passage(cid).text))
+        return t
+
+    def jaccard(a: set[str], b: set[str]) -> float:
+        union = len(a | b)
+        return len(a & b) / union if union else 0.0
+
+    def allowed(cand: Candidate, story_cap: int | None) -> bool:
+        if len(chosen) >= k or cand.id in taken:
             return False
-        terms = set(analyze(p.text))
-        for other in term_sets:
-            union = len(terms | other)
-            if union and len(terms & other) / union >= duplicate:
-                return False
-        chosen.append(cand)
-        term_sets.append(terms)
-        per_story[p.story_id] = per_story.get(p.story_id, 0) + 1
-        return True
+        if story_cap is not None and per_story.get(reader.passage(cand.id).story_id, 0) >= story_cap:
+            return False
+        t = terms(cand.id)
+        return not any(jaccard(t, other) >= duplicate for other in term_sets)
 
-    if main:
-        take(main[0], max_per_story)
+    def take(cand: Candidate) -> None:
+        chosen.append(cand)
+        taken.add(cand.id)
+        term_sets.append(terms(cand.id))
+        story = reader.passage(cand.id).story_id
+        per_story[story] = per_story.get(story, 0) + 1
+
+    if main and allowed(main[0], None):
+        take(main[0])
     for ranked in subs:
         for cand in ranked:
-            if any(c.id == cand.id for c in chosen) or take(cand, k):
+            if cand.id in taken:
                 break
-    for cand in main:
-        if len(chosen) >= k:
+            if allowed(cand, None):
+                take(cand)
+                break
+    if mmr_lambda >= 1.0:
+        for cand in main:
+            if len(chosen) >= k:
+                break
+            if allowed(cand, max_per_story):
+                take(cand)
+        return chosen
+    scores = [c.score for c in main]
+    lo, hi = (min(scores), max(scores)) if scores else (0.0, 0.0)
+    rel = {c.id: (c.score - lo) / (hi - lo) if hi > lo else 1.0 for c in main}
+    left = [c for c in main if c.id not in taken]
+    while len(chosen) < k and left:
+        left = [c for c in left if allowed(c, max_per_story)]
+        if not left:
             break
-        take(cand, max_per_story)
+        best = max(left, key=lambda c: mmr_lambda * rel[c.id]
+                   - (1 - mmr_lambda) * max((jaccard(terms(c.id), t) for t in term_sets), default=0.0))
+        take(best)
+        left.remove(best)
     return chosen

@@ -72,7 +72,11 @@ class Settings(BaseSettings):
         None, ge=5, le=200,
         description="Candidates taken from each retriever before fusion (unset = the value fitted with the fusion).",
     )
-    max_per_story: int = Field(3, ge=1, description="At most this many passages from one story (same-story articles).")
+    max_per_story: int | None = Field(
+        None, ge=1,
+        description="At most this many passages from one story (same-story articles); unset = the fitted selection's "
+        "choice (assistant/fitted/retrieval-selection-*.json).",
+    )
     answer_language: Literal["auto", "id", "en"] = Field(
         "auto", description="Language of generative answers and refusals (`auto` = the question's)."
     )
