@@ -67,7 +67,11 @@ class Settings(BaseSettings):
     llm_temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature for generative backends.")
     llm_max_tokens: int = Field(400, ge=16, description="Maximum answer length for generative backends.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a generative backend.")
-    top_k: int = Field(5, ge=TOP_K_RANGE[0], le=TOP_K_RANGE[1], description="Passages given to the answerer.")
+    top_k: int = Field(
+        8, ge=TOP_K_RANGE[0], le=TOP_K_RANGE[1],
+        description="Passages given to the answerer (8: fitted on data/articles-qa, `top_k` in "
+        "assistant/fitted/retrieval-selection-*.json; ~3,800 characters of multi-paragraph news).",
+    )
     candidates: int | None = Field(
         None, ge=5, le=200,
         description="Candidates taken from each retriever before fusion (unset = the value fitted with the fusion).",

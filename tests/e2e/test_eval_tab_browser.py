@@ -122,7 +122,9 @@ def test_a_run_draws_charts_with_one_progress_bar_and_compares_with_the_earlier_
     page.locator("#eval-compare-btn").click()
     expect(page.locator("#eval-flipped")).to_contain_text("Fixed", timeout=WAIT_MS)
     expect(page.locator("#eval-flipped")).to_contain_text("Broken")
-    expect(page.locator("#eval-flipped")).to_contain_text("top_k: 1 → 5")
+    from assistant.settings import Settings
+
+    expect(page.locator("#eval-flipped")).to_contain_text(f"top_k: 1 → {Settings.model_fields['top_k'].default}")
     expect(page.locator("#eval-deltas")).to_contain_text("pass_rate")
     deltas = [t.strip() for t in page.locator("#eval-deltas [role=gridcell]").all_inner_texts()]
     assert any(re.fullmatch(r"[+-]\d+\.\d{3}", t) for t in deltas), deltas
