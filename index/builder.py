@@ -162,6 +162,7 @@ def _embed_and_store(embedder, store: ChunkStore, todo: list[int], ids: list[str
         done += n
         if progress:
             progress("embed", done, len(todo))
+        checkpoint("after-embed-batch")
 
     for b in range(0, len(todo), EMBED_GROUP):
         idx = todo[b : b + EMBED_GROUP]
@@ -339,8 +340,9 @@ def _classify_files(b: _Build) -> None:
             doc = load_file(b.path, fpath)
         except Skipped as why:
             _unreadable(b, fpath, why)
-            continue
-        _classify_loaded(b, fpath, doc)
+        else:
+            _classify_loaded(b, fpath, doc)
+        checkpoint("after-file")
     if not b.state.files:  # never replace an answering index with an empty one
         raise BadInput(f"no usable articles in {_printable(b.path)}: all {len(b.files)} files were skipped "
                        f"({'; '.join(b.summary.warnings[:3])})")

@@ -2,7 +2,7 @@
 completes, and Chroma ends up holding exactly the committed passages (no duplicates, no orphans).
 
 Crashes are injected two ways: at named points of the build (``ASSISTANT_FAULT``, see :mod:`index.faults`: the
-process SIGKILLs itself there) and by the test sending SIGKILL at a moment drawn from a seeded random generator.
+process SIGKILLs itself there) and by the test sending SIGKILL while the build waits at a moment drawn from a seeded random generator.
 Every build runs in a real subprocess through the real CLI.
 """
 
@@ -134,30 +134,53 @@ def test_kill_at_named_point_keeps_previous_index(folders, tmp_path, fault, rebu
     _check_clean(index_dir)
 
 
-def _terms_written(index_dir: Path) -> int:
-    return max((p.stat().st_mtime_ns for p in (index_dir / "documents").glob("*.terms-*.json")), default=0)
+# moments a build can be paused at, by phase: (fault point, how many passes of it before the pause)
+PHASES = {
+    "parse": [("after-file", k) for k in range(1, 6)],  # after reading the k-th of the 5 articles
+    "embed": [("after-embed-batch", k) for k in range(1, 4)] + [("after-upsert", 1)],
+    "commit": [("before-commit", 1), ("after-state-written", 1), ("after-commit", 1)],
+}
+
+
+def _generation(index_dir: Path) -> int:
+    from index.state import load_state
+
+    state = load_state(index_dir)
+    assert state is not None
+    return state.generation
 
 
 def test_kill_at_random_moments_of_rebuild(folders, tmp_path):
-    """Three SIGKILLs that land while a --rebuild parses, embeds or commits (a build that finished first is retried)."""
+    """Three SIGKILLs in a row, one while a --rebuild parses, one while it embeds, one while it commits, each at a
+    moment drawn from a seeded generator. The build pauses there (``ASSISTANT_FAULT_PAUSE``, see
+    :mod:`index.faults`) and says so, so the kill lands mid-build whatever the machine's speed."""
     rng = random.Random(20261122)
     index_dir = tmp_path / "index"
     shutil.copytree(folders["index"], index_dir)
-    kills = attempts = 0
-    while kills < 3:
-        attempts += 1
-        assert attempts <= 6, "the builds kept finishing before the kill"
-        seen = _terms_written(index_dir)
-        proc = subprocess.Popen(_index_cmd(folders["after"], rebuild=True), env=_env(index_dir), cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 120
-        # a rebuild rewrites every document's terms file once the model is loaded, just before embedding
-        while _terms_written(index_dir) == seen:
-            assert proc.poll() is None and time.monotonic() < deadline, "the build never reached chunking"
+    phases = list(PHASES)
+    rng.shuffle(phases)
+    for n, phase in enumerate(phases):
+        point, k = rng.choice(PHASES[phase])
+        generation = _generation(index_dir)
+        flag = tmp_path / f"paused-{n}"
+        env = _env(index_dir) | {"ASSISTANT_FAULT_PAUSE": f"{point}:{k}:{flag}"}
+        err = tmp_path / f"stderr-{n}"
+        with err.open("w") as fh:
+            proc = subprocess.Popen(_index_cmd(folders["after"], rebuild=True), env=env, cwd=ROOT,
+                                    stdout=subprocess.DEVNULL, stderr=fh)
+        deadline = time.monotonic() + 300
+        while not flag.exists():
+            if proc.poll() is not None:
+                pytest.fail(f"the build ended (exit {proc.returncode}) before it reached {point} #{k}: "
+                            f"{err.read_text()}")
+            assert time.monotonic() < deadline, f"the build never reached {point} #{k}"
             time.sleep(0.02)
-        time.sleep(rng.uniform(0.0, 3.0))
+        assert flag.read_text() == str(proc.pid)
+        assert proc.poll() is None and (index_dir / "BUILDING").exists()  # mid-build: paused, not finished
         proc.send_signal(signal.SIGKILL)
-        kills += proc.wait(timeout=30) == -signal.SIGKILL
+        assert proc.wait(timeout=30) == -signal.SIGKILL, (phase, point, k)
+        assert (index_dir / "BUILDING").exists()  # the kill landed before the build finished
+        assert _generation(index_dir) == generation + (point == "after-commit")  # the swap is the commit
         _check(index_dir)  # whatever state is committed answers
     rerun = _index(folders["after"], index_dir, rebuild=True)
     assert rerun.returncode == 0, rerun.stderr
