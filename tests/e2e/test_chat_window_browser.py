@@ -63,8 +63,9 @@ def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("chat-window")
     settings = indexed_sample_settings(tmp)
     env = served_env(tmp)
+    env.pop("ASSISTANT_FEEDBACK_PATH", None)  # feedback, runs and trash go to the data folder by default
     env.update(ASSISTANT_ARTICLES_DIR=str(settings.articles_dir), ASSISTANT_INDEX_DIR=str(settings.index_dir),
-               ASSISTANT_DATA_DIR=str(tmp / "data"), ASSISTANT_FEEDBACK_PATH=str(tmp / "data" / "feedback.jsonl"))
+               ASSISTANT_DATA_DIR=str(tmp / "data"))
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     log_path = tmp / "server.log"
@@ -262,5 +263,10 @@ def test_remove_article_asks_first_and_can_be_undone(chromium, served):
         assert (articles / name).read_bytes() == before
         expect(pg.locator("#library-table")).to_contain_text(name)
         pg.screenshot(path=str(ARTIFACTS / "library-undo.png"), full_page=True)
+        # the Evaluation tab of a server without runs: an empty state, no placeholder tables
+        pg.get_by_role("tab", name="Evaluation").click()
+        expect(pg.locator("#eval-empty")).to_contain_text("No evaluation run yet")
+        expect(pg.locator("#eval-metrics")).to_be_hidden()
+        expect(pg.locator("#eval-questions")).to_be_hidden()
     finally:
         pg.close()

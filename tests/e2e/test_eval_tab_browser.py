@@ -63,6 +63,24 @@ def _visible_progress_bars(page) -> list[str]:
         .filter(e => e.offsetParent !== null).map(e => (e.closest('[id]') || {}).id || '?')""")
 
 
+def _overlapping_labels(page) -> list[str]:
+    """Pairs of x-axis labels of the metric charts whose drawn boxes overlap (unreadable)."""
+    return page.evaluate("""() => {
+        const bad = [];
+        for (const chart of document.querySelectorAll('.eval-chart')) {
+            const axis = chart.querySelector('.role-axis-label');
+            if (!axis) continue;
+            const boxes = [...axis.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);
+            for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+                const [a, r] = boxes[i], [b, q] = boxes[j];
+                if (r.left < q.right - 1 && q.left < r.right - 1 && r.top < q.bottom - 1 && q.top < r.bottom - 1)
+                    bad.push(`${chart.id}: ${a} / ${b}`);
+            }
+        }
+        return bad;
+    }""")
+
+
 def _wrapped_cells(page, selector: str) -> list[str]:
     """Texts of table cells under ``selector`` that the browser laid out on more than one line."""
     return page.evaluate("""(sel) => [...document.querySelectorAll(sel)].filter(cell => {
@@ -83,8 +101,11 @@ def test_a_run_draws_charts_with_one_progress_bar_and_compares_with_the_earlier_
 
     _, qset, earlier = served
     ids = [json.loads(line)["id"] for line in qset.read_text(encoding="utf-8").splitlines()]
-    for name in CHARTS:  # nothing drawn before a run
-        expect(page.locator(f"#eval-chart-{name}")).to_be_hidden()
+    # before a run here, the page shows the newest run of the runs folder (the earlier one)
+    expect(page.locator("#eval-status")).to_contain_text(f"Showing the newest run, {earlier.name}")
+    for name in CHARTS:
+        expect(page.locator(f"#eval-chart-{name} .vega-embed svg")).to_be_visible()
+    expect(page.locator("#eval-empty")).to_be_hidden()
     page.locator("#eval-upload input[type=file]").set_input_files(str(qset))
     page.locator("#eval-upload").get_by_text(qset.name).first.wait_for()
     page.locator("#eval-run").click()
@@ -115,7 +136,9 @@ def test_a_run_draws_charts_with_one_progress_bar_and_compares_with_the_earlier_
     page.set_viewport_size({"width": 1400, "height": 1000})
     for item_id in ids:
         expect(page.locator("#eval-questions")).to_contain_text(item_id)
-    expect(page.locator("#eval-report")).to_contain_text("report.html")
+    for artefact in ("report.html", "report.md", "summary.json", "results.jsonl"):  # every file of the run
+        expect(page.locator("#eval-report")).to_contain_text(artefact)
+    assert _overlapping_labels(page) == []
 
     # compare: the lists offer both runs, A = the earlier one, B = this one
     expect(page.locator("#eval-run-a input")).to_have_value(re.compile(re.escape(earlier.name)))
@@ -130,3 +153,13 @@ def test_a_run_draws_charts_with_one_progress_bar_and_compares_with_the_earlier_
     assert any(re.fullmatch(r"[+-]\d+\.\d{3}", t) for t in deltas), deltas
     assert _wrapped_cells(page, "#eval-deltas [role=gridcell]") == []
     page.screenshot(path=str(ARTIFACTS / "ui-eval-charts.png"), full_page=True)
+
+    # a reload lists both runs and shows the newest one (this run) again
+    page.reload()
+    page.locator("#question textarea").wait_for()
+    page.get_by_role("tab", name="Evaluation").click()
+    expect(page.locator("#eval-status")).to_contain_text("Showing the newest run")
+    expect(page.locator("#eval-status")).not_to_contain_text(earlier.name)
+    expect(page.locator("#eval-chart-pass_rate .vega-embed svg")).to_be_visible()
+    expect(page.locator("#eval-run-a input")).to_have_value(re.compile(re.escape(earlier.name)))
+    expect(page.locator("#eval-questions")).to_contain_text(ids[0])
