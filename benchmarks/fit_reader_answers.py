@@ -1,0 +1,112 @@
+"""Fit the reader's answer policy (pool, ``answer_at``, ``more_at``) on the fit parts, choose on the choose parts.
+
+    .venv/bin/python benchmarks/fit_reader_answers.py [--embedder e5-small-int8]
+
+* Runs (:mod:`reader_runs`): articles-qa's fit part (every question type, unanswerables included) and a sample of
+  FacQA-train's fit part (each question also with its paragraph removed from the pool); then the same for the
+  choose parts.
+* Grid: pool (passages read and reranked) × ``answer_at`` (refusal threshold on the best span's margin) ×
+  ``more_at`` (further sentences), scored by :func:`reader_runs.objective` (answer accuracy on answerable runs +
+  refusal rate on unanswerable ones), articles-qa and FacQA weighted equally, among settings whose refusals are at
+  least ``MIN_REFUSAL_PRECISION`` unanswerable runs on FacQA's fit part (the issue's bar).
+* The ``KEEP`` best on fit go to choose, where the best is kept; written to ``assistant/fitted/reader-answer.json``
+  with its fit and choose figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reader_runs import Run, answer, collect, judge, objective, root, text_of  # noqa: E402
+from retrieval_data import write_json  # noqa: E402
+
+from assistant.reader_answer import POLICY_PATH, AnswerPolicy  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+
+POOLS = (8, 12, 16)
+ANSWER_AT = tuple(float(x) for x in np.round(np.arange(-3.0, 8.01, 0.5), 2))
+MORE_AT_OFFSETS = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf"))  # above answer_at
+MIN_REFUSAL_PRECISION = 0.9
+KEEP = 10
+CACHE = root() / "tmp" / "benchmark"
+
+
+def runs(name: str, settings: Settings, fresh: bool) -> list[Run]:
+    path = CACHE / f"reader-runs-{name}-{settings.embedder}.pkl"
+    if path.exists() and not fresh:
+        return pickle.loads(path.read_bytes())
+    out = collect(name, settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(out))
+    return out
+
+
+def evaluate(sets: dict[str, list[Run]], policy: AnswerPolicy, top_k: int) -> dict[str, dict[str, float]]:
+    out = {}
+    for name, rs in sets.items():
+        scores = []
+        for r in rs:
+            a, passages = answer(r, policy, top_k)
+            scores.append(judge(r, text_of(a, passages, r), a.abstained))
+        refused = [s for s in scores if s["refused"]]
+        ans = [s for s in scores if s["answerable"]]
+        una = [s for s in scores if not s["answerable"]]
+        out[name] = {
+            "objective": objective(scores),
+            "answer_accuracy": sum(s["right"] for s in ans) / max(1, len(ans)),
+            "unanswerable_refused": sum(s["refused"] for s in una) / max(1, len(una)),
+            "answerable_refused": sum(s["refused"] for s in ans) / max(1, len(ans)),
+            "refusal_precision": (sum(1 for s in refused if not s["answerable"]) / len(refused)) if refused else 1.0,
+            "n_answerable": len(ans), "n_unanswerable": len(una),
+        }
+    return out
+
+
+def _score(figs: dict[str, dict[str, float]]) -> float:
+    return float(np.mean([f["objective"] for f in figs.values()]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--embedder", default="e5-small-int8")
+    ap.add_argument("--fresh", action="store_true", help="read the questions again (new reader weights)")
+    args = ap.parse_args()
+    settings = Settings(embedder=args.embedder)
+    top_k = settings.top_k
+    fit = {n: runs(n, settings, args.fresh) for n in ("aq-fit", "facqa-fit")}
+    grid = []
+    for pool, at, off in itertools.product(POOLS, ANSWER_AT, MORE_AT_OFFSETS):
+        policy = AnswerPolicy(at, at + off, pool)
+        figs = evaluate(fit, policy, top_k)
+        if figs["facqa-fit"]["refusal_precision"] < MIN_REFUSAL_PRECISION:
+            continue
+        grid.append((_score(figs), policy, figs))
+    grid.sort(key=lambda g: -g[0])
+    choose = {n: runs(n, settings, args.fresh) for n in ("aq-choose", "facqa-choose")}
+    finalists = [(_score(cf := evaluate(choose, p, top_k)), p, f, cf) for _, p, f in grid[:KEEP]]
+    finalists.sort(key=lambda g: -g[0])
+    _, best, fit_figs, choose_figs = finalists[0]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=root()).stdout.strip()
+    write_json(POLICY_PATH, {
+        "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool,
+        "figures": {"fit": fit_figs, "choose": choose_figs, "grid_size": len(grid), "top_k": top_k,
+                    "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder,
+                    "git_commit": commit, "min_refusal_precision": MIN_REFUSAL_PRECISION},
+    })
+    print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}")
+    for name, figs in {**fit_figs, **choose_figs}.items():
+        print(f"  {name:14s} " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                                          for k, v in figs.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""What the reader's fitting and report scripts share: each question read once, then answered under any policy.
+
+A *run* is one question through the product's retrieval (its ``pool`` of ``POOL_MAX`` passages, in retrieval
+order) with the trained reader's spans over every pool passage (and over each part of a multi-part question), so a
+grid over the answer policy (:class:`assistant.reader_answer.AnswerPolicy`: pool size, ``answer_at``, ``more_at``)
+re-answers without reading again. Question sets:
+
+* ``aq-<part>``: ``data/articles-qa`` (its fit / choose / report part, unanswerables included) over the articles-qa
+  + samples index (:func:`articles_qa_data.open_aq_pool`);
+* ``facqa-<part>``: FacQA-train's part over the FacQA + samples pool, each question also *removed*: asked with its
+  own paragraph filtered out of the pool (unanswerable by construction);
+* ``dev``: the smoke test over the sample articles.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from articles_qa_data import AQ, open_aq_pool  # noqa: E402
+from retrieval_data import DEV, ROOT, open_pool, open_samples, part  # noqa: E402
+
+from assistant.evaluation.dataset import EvalItem, load_items  # noqa: E402
+from assistant.evaluation.metrics import answer_correct  # noqa: E402
+from assistant.question import QuestionInfo, analyse_question  # noqa: E402
+from assistant.reader_answer import AnswerPolicy, ReaderAnswer, compose  # noqa: E402
+from assistant.reader_model import load_reader  # noqa: E402
+from assistant.reading import Span  # noqa: E402
+from assistant.retrieval import Filters, retrieve  # noqa: E402
+from assistant.settings import Settings  # noqa: E402
+from index import IndexReader  # noqa: E402
+from index.reader import Passage  # noqa: E402
+
+POOL_MAX = 16  # the largest pool the grid tries
+FACQA_FIT_SAMPLE = 300  # FacQA fit questions read (seeded sample; reading all 755 twice costs ~10 min more)
+
+
+@dataclass
+class Run:
+    item: EvalItem
+    removed: bool  # FacQA: asked with its own paragraph filtered out (unanswerable by construction)
+    info: QuestionInfo
+    pool: list[Passage]
+    spans: list[list[Span]]  # the reader's spans per pool passage
+    ask_spans: dict[str, dict[str, list[Span]]] = field(default_factory=dict)  # ask text -> passage text -> spans
+    baseline: Any = None  # the answer of the answerer before the reader (when collected)
+
+    @property
+    def answerable(self) -> bool:
+        return self.item.answerable and not self.removed
+
+
+class CachedReader:
+    """Hands :func:`compose` the spans read ahead for each part of a multi-part question."""
+
+    def __init__(self, run: Run, model: Any) -> None:
+        self.run, self.model = run, model
+
+    def read(self, question: str, passages: list[str], n: int = 3) -> list[list[Span]]:
+        known = self.run.ask_spans.setdefault(question, {})
+        todo = [t for t in dict.fromkeys(passages) if t not in known]
+        if todo:
+            known.update(zip(todo, self.model.read(question, todo), strict=True))
+        return [known[t] for t in passages]
+
+
+def aq_items(part_name: str) -> list[EvalItem]:
+    ids = set(json.loads((AQ / "split.json").read_text(encoding="utf-8"))[part_name]["questions"])
+    return [it for it in load_items(AQ / "questions.jsonl") if it.id in ids]
+
+
+def _collect(reader: IndexReader, settings: Settings, items: list[EvalItem], model: Any,
+             all_sources: set[str] | None, baseline: Any = None) -> list[Run]:
+    runs = []
+    for it in items:
+        variants = [False, True] if all_sources is not None else [False]
+        for removed in variants:
+            filters = Filters(sources=frozenset(all_sources - set(it.sources))) if removed and all_sources else None
+            info = analyse_question(it.question)
+            result = retrieve(reader, settings, info, settings.top_k, filters, pool=POOL_MAX)
+            spans = model.read(it.question, [p.text for p in result.pool])
+            run = Run(it, removed, info, result.pool, spans)
+            if len(info.asks) > 1:
+                cached = CachedReader(run, model)
+                for ask in info.asks:
+                    cached.read(ask.text, [p.text for p in result.pool])
+            if baseline is not None:
+                run.baseline = baseline(reader, result)
+            runs.append(run)
+    return runs
+
+
+def settings_for_index(reader: IndexReader, **overrides: Any) -> Settings:
+    return Settings(index_dir=reader.config.index_dir, embedder=reader.config.embedder, **overrides)
+
+
+def collect(name: str, settings: Settings, baseline: Any = None) -> list[Run]:
+    """The runs of question set ``name`` (see the module docstring)."""
+    model = load_reader(settings.model_cache_dir.expanduser())
+    kind, _, part_name = name.partition("-")
+    if kind == "aq":
+        reader = open_aq_pool(settings)
+        return _collect(reader, settings_for_index(reader), aq_items(part_name), model, None, baseline)
+    if kind == "facqa":
+        reader = open_pool(settings)
+        items = part(part_name)
+        if part_name == "fit":
+            items = random.Random(7).sample(items, min(FACQA_FIT_SAMPLE, len(items)))
+        sources = {f.source for f in reader.files()}
+        return _collect(reader, settings_for_index(reader), items, model, sources, baseline)
+    if kind == "dev":
+        reader = open_samples(settings)
+        return _collect(reader, settings_for_index(reader), load_items(DEV), model, None, baseline)
+    raise ValueError(name)
+
+
+def answer(run: Run, policy: AnswerPolicy, top_k: int, model: Any = None) -> tuple[ReaderAnswer, list[Passage]]:
+    """The product's answer for ``run`` under ``policy``: the first ``policy.pool`` passages reranked by the
+    reader, its ``top_k`` best composed."""
+    pool = run.pool[: max(policy.pool, top_k)]
+    spans = run.spans[: len(pool)]
+    best = [s[0].score if s else float("-inf") for s in spans]
+    order = sorted(range(len(pool)), key=lambda i: (-best[i], i))[:top_k]
+    passages = [pool[i] for i in order]
+    out = compose(run.info, passages, [spans[i] for i in order], policy, CachedReader(run, model))
+    return out, passages
+
+
+def text_of(out: ReaderAnswer, passages: list[Passage], run: Run) -> str:
+    return out.answer_text(passages, run.info.language, run.info.is_("compare")) if not out.abstained else ""
+
+
+def judge(run: Run, text: str, abstained: bool) -> dict[str, float]:
+    """right (answerable and correct), refused, and which kind of question it was."""
+    it = run.item
+    right = run.answerable and answer_correct(text, abstained, it.answer, it.answer_aliases, it.evidence)
+    return {"right": float(right), "refused": float(abstained), "answerable": float(run.answerable)}
+
+
+def objective(scores: list[dict[str, float]]) -> float:
+    """Balanced: mean answer accuracy over answerable runs + mean refusal over unanswerable ones."""
+    ans = [s for s in scores if s["answerable"]]
+    una = [s for s in scores if not s["answerable"]]
+    a = sum(s["right"] for s in ans) / len(ans) if ans else 0.0
+    u = sum(s["refused"] for s in una) / len(una) if una else 0.0
+    return a + u
+
+
+def root() -> Path:
+    return ROOT

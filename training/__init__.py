@@ -1,0 +1,1 @@
+"""What the product trains on its own data: the reader (`make train`)."""
