@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from index.analysis import ANALYZER_VERSION, StemCache, analyze
 from index.bm25 import BM25Index
 from index.chunking import Chunk, chunk_text, split_sentences
@@ -50,7 +52,7 @@ from index.store import ChunkStore, StoreSettings, warm_up
 from index.stories import assign_stories
 from index.tokens import encoding
 
-__all__ = ["BuildSummary", "build_index", "chunk_id"]
+__all__ = ["BuildSummary", "build_index", "chunk_id", "interrupted_build"]
 
 log = logging.getLogger(__name__)
 
@@ -148,14 +150,25 @@ def _analyze_new(docs: list[_NewDoc], docs_dir: Path, texts: dict[str, str],
         sets_out[doc_id] = _cached_sentence_sets(docs_dir, doc_id, texts, d.spans)
 
 
-EMBED_GROUP = 4096  # chunks sorted by token count together (less padding), embedded before each Chroma upsert
+EMBED_GROUP = 4096  # chunks sorted by token count together (less padding) before they are embedded
+SAVE_EVERY = 32  # embedded chunks are upserted at least this often: a killed build's re-run embeds only the rest
 
 
 def _embed_and_store(embedder, store: ChunkStore, todo: list[int], ids: list[str], texts: list[str],
                      metas: list[dict[str, object]], progress: Callable[[str, int, int], None] | None) -> None:
     """Embed the chunks ``todo`` (indexes into ids/texts/metas) in big groups, each batched by token count by the
-    embedder, and upsert each group."""
+    embedder, and upsert their vectors every :data:`SAVE_EVERY` chunks (a re-run after a crash finds them in Chroma
+    and embeds only the chunks it lacks)."""
     done = 0
+    pending: list[int] = []
+    vectors: list[np.ndarray] = []
+
+    def save() -> None:
+        if pending:
+            store.upsert([ids[i] for i in pending], np.concatenate(vectors), [metas[i] for i in pending])
+            pending.clear()
+            vectors.clear()
+            checkpoint("after-upsert")
 
     def advance(n: int) -> None:
         nonlocal done
@@ -166,9 +179,15 @@ def _embed_and_store(embedder, store: ChunkStore, todo: list[int], ids: list[str
 
     for b in range(0, len(todo), EMBED_GROUP):
         idx = todo[b : b + EMBED_GROUP]
-        vecs = embedder.embed_documents([texts[i] for i in idx], progress=advance)
-        store.upsert([ids[i] for i in idx], vecs, [metas[i] for i in idx])
-        checkpoint("after-upsert")
+
+        def keep(positions: list[int], vecs: np.ndarray, idx: list[int] = idx) -> None:
+            pending.extend(idx[p] for p in positions)
+            vectors.append(vecs)
+            if len(pending) >= SAVE_EVERY:
+                save()
+
+        embedder.embed_documents([texts[i] for i in idx], progress=advance, on_batch=keep)
+        save()
 
 
 def build_index(
@@ -191,12 +210,36 @@ def build_index(
     with _build_lock(index_dir):
         marker = index_dir / "BUILDING"
         interrupted = marker.exists()
-        marker.write_text(str(os.getpid()))
+        marker.write_text(json.dumps({"pid": os.getpid(), "articles": str(path.resolve())}))
         summary = _build(path, files, config, rebuild, progress, interrupted)
         marker.unlink(missing_ok=True)
     summary.seconds = round(time.perf_counter() - t0, 3)
     summary.chunks_per_second = round(summary.embedded / summary.seconds, 2) if summary.seconds else 0.0
     return summary
+
+
+def interrupted_build(index_dir: Path) -> str | None:
+    """The articles folder of a build of ``index_dir`` that was stopped before it finished (its ``BUILDING`` marker
+    is left and no build holds the lock now): ``""`` when the marker does not name it, None when no build was cut
+    short."""
+    index_dir = Path(index_dir)
+    try:
+        raw = (index_dir / "BUILDING").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    try:
+        with open(index_dir / "LOCK", "rb") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except BlockingIOError:
+        return None  # a build is running now
+    except OSError:
+        pass
+    try:
+        folder = json.loads(raw).get("articles")
+    except (ValueError, AttributeError):  # a marker written before it named the folder (a pid)
+        return ""
+    return folder if isinstance(folder, str) else ""
 
 
 @contextlib.contextmanager

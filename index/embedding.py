@@ -131,10 +131,12 @@ class Embedder:
         self._lock = threading.Lock()  # one inference at a time: the model already uses every thread it is given
 
     def embed_documents(
-        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None,
+        on_batch: Callable[[list[int], np.ndarray], None] | None = None,
     ) -> np.ndarray:
-        """Passage vectors, one row per text; ``progress(n_done)`` is called after each batch."""
-        return self._encode(list(texts), "passage", progress)
+        """Passage vectors, one row per text; ``progress(n_done)`` is called after each batch, and before it
+        ``on_batch(positions, vectors)`` with the batch's positions in ``texts`` and their vectors."""
+        return self._encode(list(texts), "passage", progress, on_batch)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(list(texts), "query", None)
@@ -142,7 +144,8 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_queries([text])[0]
 
-    def _encode(self, texts: list[str], kind: Kind, progress: Callable[[int], None] | None) -> np.ndarray:
+    def _encode(self, texts: list[str], kind: Kind, progress: Callable[[int], None] | None,
+                on_batch: Callable[[list[int], np.ndarray], None] | None = None) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
@@ -155,6 +158,8 @@ class Embedder:
             idx = order[b : b + self.batch_size]
             with self._lock:
                 out[idx] = self.backend.run([inputs[i] for i in idx], kind)
+            if on_batch:
+                on_batch(idx, out[idx])
             if progress:
                 progress(len(idx))
         return out

@@ -18,9 +18,11 @@ text layer, HTML without article text, and links that point outside the articles
 from __future__ import annotations
 
 import codecs
+import errno
 import hashlib
 import logging
 import re
+import stat
 from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +73,9 @@ def discover(root: Path) -> list[Path]:
     """All supported files under ``root`` (recursively, sorted, hidden files and folders ignored).
 
     Links are listed too (not followed into folders); :func:`load_file` skips one that leads outside ``root``.
+    Entries that are not regular files but carry an article's name (a named pipe, a socket, a device, a link loop)
+    and links to folders (whatever their name) are listed as well, so that the build skips each with a warning
+    that says what it is instead of passing over it in silence.
     """
     root = Path(root)
     if not root.exists():
@@ -85,7 +90,11 @@ def discover(root: Path) -> list[Path]:
             rel = path.relative_to(root)
             if any(part.startswith(".") for part in rel.parts):
                 continue
-            if (path.is_file() or path.is_symlink()) and path.suffix.lower() in SUPPORTED_SUFFIXES:
+            supported = path.suffix.lower() in SUPPORTED_SUFFIXES
+            if path.is_symlink():
+                if supported or path.is_dir():  # a link to a folder is not followed: say so
+                    files.append(path)
+            elif supported and not path.is_dir():  # regular files, and pipes, sockets, devices named like articles
                 files.append(path)
     except OSError as exc:
         raise BadInput(f"cannot list {root} ({exc.strerror or exc}): check the folder's permissions") from None
@@ -228,6 +237,27 @@ def _load_pdf(path: Path) -> str:
     return "\n\n".join(p for p in pages if p)
 
 
+def _not_regular(path: Path) -> str:
+    """Why ``path`` (not a regular file, or a link to something else) cannot be read, in a few words."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop (the link leads back to itself): remove it or point it at an article"
+        if path.is_symlink():
+            return "not a regular file (a broken link: its target does not exist)"
+        return f"cannot read ({exc.strerror or exc})"
+    if stat.S_ISDIR(mode):
+        return "a link to a folder (links to folders are not followed: copy its articles in, or index it directly)"
+    if stat.S_ISFIFO(mode):
+        return "not a regular file (a named pipe, FIFO): reading it could wait forever"
+    if stat.S_ISSOCK(mode):
+        return "not a regular file (a socket)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "not a regular file (a device)"
+    return "not a regular file"
+
+
 def _mb(size: int) -> str:
     return f"{size / _MB:.1f} MB"
 
@@ -247,11 +277,14 @@ def load_file(root: Path, path: Path) -> LoadedDocument:
         raise Skipped("its name is not valid UTF-8 (rename the file)") from None
     try:
         if root.is_dir():
-            target = path.resolve()
+            try:
+                target = path.resolve()
+            except RuntimeError:  # "Symlink loop from …" (Python < 3.13)
+                raise Skipped(_not_regular(path)) from None
             if not target.is_relative_to(root.resolve()):
                 raise Skipped(f"it links to {target}, outside the articles folder (copy the file in instead)")
-        if not path.is_file():  # a broken link, or a link to a folder, a pipe or a device
-            raise Skipped("not a regular file (a broken link?)")
+        if not path.is_file():  # a broken link, a link loop, a link to a folder, a pipe or a device
+            raise Skipped(_not_regular(path))
         size = path.stat().st_size
         if size > MAX_BYTES[kind]:
             raise Skipped(

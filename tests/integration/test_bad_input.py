@@ -319,3 +319,34 @@ def test_article_deleted_during_the_build_is_reported_as_gone(tmp_path, monkeypa
     assert summary.removed == 1 and summary.skipped == 0, summary
     assert summary.warnings == [f"{gone} no longer exists (deleted during the build): its passages are removed"]
     assert gone.name not in open_index(settings.index_config()).state.files
+
+
+# -- entries that are not articles: a symbolic link loop, a named pipe, a link to a folder ----------------------------
+
+
+def test_link_loop_pipe_and_folder_link_are_skipped_with_one_warning_each(tmp_path):
+    """`ln -s b.txt a.txt; ln -s a.txt b.txt` once ended the build in a traceback (RuntimeError: Symlink loop);
+    pipes and links to folders were passed over without a word. Each is now one warning line; the build goes on."""
+    from tests.conftest import SAMPLE
+
+    articles = tmp_path / "articles"
+    (articles / "arsip").mkdir(parents=True)
+    first, second = sorted(SAMPLE.iterdir())[:2]
+    shutil.copy(first, articles / first.name)
+    shutil.copy(second, articles / "arsip" / second.name)
+    (articles / "a.txt").symlink_to("b.txt")
+    (articles / "b.txt").symlink_to("a.txt")
+    os.mkfifo(articles / "pipa.txt")
+    (articles / "arsip-tautan").symlink_to("arsip", target_is_directory=True)
+    out = _cli(["index", str(articles)], tmp_path / "idx", tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
+    warnings = [line for line in out.stderr.splitlines() if line.startswith("warning: ")]
+    expected = {"a.txt": "symbolic link loop", "b.txt": "symbolic link loop", "pipa.txt": "named pipe",
+                "arsip-tautan": "a link to a folder"}
+    for name, phrase in expected.items():
+        lines = [w for w in warnings if w.startswith(f"warning: skipped {articles / name}: ")]
+        assert len(lines) == 1 and phrase in lines[0], (name, out.stderr[-2000:])
+    assert len(warnings) == len(expected), warnings
+    reader = open_index(_settings(articles, tmp_path / "idx").index_config())
+    assert set(reader.state.files) == {first.name, f"arsip/{second.name}"}

@@ -201,3 +201,47 @@ def test_second_build_on_the_same_index_is_refused(folders, tmp_path):
     assert run.returncode == 1
     assert run.stderr.strip().count("\n") == 0 and "another `assistant index`" in run.stderr
     _check(index_dir, generation=1, sources=folders["before_sources"])
+
+
+def test_killed_first_build_names_its_folder_and_the_rerun_reuses_the_vectors_written(tmp_path):
+    """`kill -9` while the first build of a folder embeds: asking then names that folder (not data/articles), and
+    the re-run embeds only the chunks whose vectors the killed build had not written yet."""
+    from index.builder import SAVE_EVERY
+
+    articles = tmp_path / "my articles"
+    shutil.copytree(SAMPLE, articles)
+    index_dir = tmp_path / "index"
+    flag = tmp_path / "paused"
+    batches = SAVE_EVERY // 8 + 1  # ASSISTANT_EMBED_BATCH_SIZE=8: one save of SAVE_EVERY vectors is behind it
+    env = _env(index_dir) | {"ASSISTANT_FAULT_PAUSE": f"after-embed-batch:{batches}:{flag}"}
+    proc = subprocess.Popen(_index_cmd(articles, rebuild=False), env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not flag.exists():
+        assert proc.poll() is None, "the build ended before it was paused"
+        assert time.monotonic() < deadline, "the build never reached the pause"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+
+    for configured in (articles, tmp_path / "elsewhere"):  # the killed build's folder wins over the setting
+        ask = subprocess.run([sys.executable, "-m", "ui", "ask", "Siapa Tokayev?"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=300,
+                             env=_env(index_dir) | {"ASSISTANT_ARTICLES_DIR": str(configured)})
+        assert ask.returncode == 1, ask.stderr[-2000:]
+        line = ask.stderr.strip()
+        assert "\n" not in line and "Traceback" not in line, line
+        assert "data/articles" not in line and f"assistant index '{articles}'" in line, line
+        assert "stopped before it finished" in line, line
+    never_built = subprocess.run([sys.executable, "-m", "ui", "ask", "Siapa Tokayev?"], cwd=ROOT,
+                                 capture_output=True, text=True, timeout=300,
+                                 env=_env(tmp_path / "empty-index") | {"ASSISTANT_ARTICLES_DIR": str(articles)})
+    assert never_built.returncode == 1 and f"build it with `assistant index '{articles}'`" in never_built.stderr, \
+        never_built.stderr[-2000:]
+
+    rerun = _index(articles, index_dir)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert summary["chunks"] > SAVE_EVERY
+    assert summary["embedded"] <= summary["chunks"] - SAVE_EVERY, summary  # the saved vectors were reused
+    _check_clean(index_dir)
