@@ -8,11 +8,16 @@
 * **Login throttling**: after :data:`FREE_LOGIN_FAILURES` wrong logins from one client address, each further try has
   to wait a delay that doubles with every failure (up to :data:`MAX_LOGIN_DELAY_S`): ``429`` with ``Retry-After``
   until then; one login at a time per address; a right login clears the count.
-* **API calls**: a call naming a ``fn_index`` the app does not have is ``422`` (Gradio answers 500); a call with
+* **API calls**: with a login configured, a call without one is ``401`` before its body is read; a body that does
+  not parse (not JSON, not UTF-8, lists nested thousands deep) is ``422`` with one log line. A call naming a ``fn_index`` the app does not have is ``422`` (Gradio answers 500); a call with
   fewer values than the endpoint takes gets the defaults of the missing optional parameters of a ``gr.api`` function
   (the ``/ask`` API's ``top_k``), or ``422`` when they are not optional, so Gradio never prints the request's values
   in a traceback. A ``gr.api`` method whose object has ``check_call(values) -> reason | None`` (the ``/ask`` API's
   filters and dates) is refused with ``400`` and that one line before Gradio queues it.
+
+* **Uploads**: every file stored by Gradio's upload route is deleted within a minute (:mod:`ui.uploads`; the
+  Library copies what it takes at once); a client (its login, else its address) holding ``upload_quota`` bytes of
+  uploads (default: one full batch) gets ``429`` until they are taken or deleted.
 
 Add it with ``Middleware(RequestGuard, max_body=…, upload_max_body=…)`` (:func:`ui.app.launch_options` does).
 """
@@ -27,6 +32,8 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from ui.uploads import UploadLedger
 
 __all__ = ["RequestGuard", "UPLOAD_BATCH_FILES", "FREE_LOGIN_FAILURES", "MAX_LOGIN_DELAY_S"]
 
@@ -43,6 +50,7 @@ _MAX_CLIENTS = 10_000  # throttling entries kept (the oldest idle ones go first)
 _UPLOAD_ROUTES = {"/gradio_api/upload", "/gradio_api/upload/"}
 _LOGIN_ONLY = {"/gradio_api/cancel", "/gradio_api/cancel/", "/gradio_api/reset", "/gradio_api/reset/"}
 _LOGIN_ROUTES = {"/login", "/login/"}
+MAX_JSON_DEPTH = 32  # lists and objects in a call's body; the app's calls need 4 (the chat's history)
 _CALL = re.compile(r"^/gradio_api/(?:queue/join|(?:call/v2|call|run|api)/(?P<name>[^/]+))/?$")
 
 
@@ -87,10 +95,14 @@ class _Client:
 class RequestGuard:
     """The middleware (see the module's doc); add it with ``Middleware(RequestGuard, max_body=…, upload_max_body=…)``."""
 
-    def __init__(self, app: Any, max_body: int, upload_max_body: int) -> None:
+    def __init__(self, app: Any, max_body: int, upload_max_body: int, upload_quota: int | None = None,
+                 uploads: UploadLedger | None = None) -> None:
         self.app = app
         self.max_body = max_body
         self.upload_max_body = max(upload_max_body, max_body)
+        # bytes of uploads one client may hold on the server at once (default: one full batch)
+        self.upload_quota = upload_quota if upload_quota is not None else self.upload_max_body
+        self.uploads = uploads or UploadLedger()
         self._clients: dict[str, _Client] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -109,8 +121,12 @@ class RequestGuard:
             if scope["method"] == "POST" and path in _LOGIN_ROUTES:
                 await self._login(scope, receive, send, limit)
                 return
+            if scope["method"] == "POST" and path in _UPLOAD_ROUTES:
+                await self._upload(scope, receive, send, limit)
+                return
             call = _CALL.match(path) if scope["method"] == "POST" else None
             if call is not None:
+                self._check_login(scope)  # before a byte of the body is parsed
                 body = await self._read(receive, limit)
                 body = self._checked_call(scope, call.group("name"), body)
                 await self.app(_with_length(scope, len(body)), _replay(body, receive), send)
@@ -187,6 +203,45 @@ class RequestGuard:
                 raise
             # the app failed on the body it never got whole: the client has its 413 already
 
+    # -- uploads ----------------------------------------------------------------------------------------------
+    async def _upload(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """Pass an upload on unless its client already holds :attr:`upload_quota` bytes of uploads; record the files
+        it stored, which :class:`~ui.uploads.UploadLedger` deletes within a minute."""
+        client = self._uploader(scope)
+        room = self.upload_quota - self.uploads.held(client)
+        declared = _header(scope, b"content-length")
+        wanted = int(declared) if declared and declared.strip().isdigit() else 1
+        if wanted > room:
+            log.warning("refused an upload of %s bytes: its client holds %s of uploads (quota %s)", declared or "?",
+                        _mb(self.upload_quota - room), _mb(self.upload_quota))
+            raise _Refused(429, f"too many uploads waiting on this server from you ({_mb(self.upload_quota - room)} "
+                                f"held; at most {_mb(self.upload_quota)} per client): add them to the library or "
+                                "wait a minute, then try again", {"retry-after": "60"})
+        reply: dict[str, Any] = {"status": 0, "body": []}
+
+        async def watching_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                reply["status"] = int(message["status"])
+            elif message["type"] == "http.response.body" and reply["status"] == 200:
+                reply["body"].append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self._counted(scope, receive, watching_send, min(limit, room))
+        finally:
+            if reply["status"] == 200:
+                try:
+                    stored = json.loads(b"".join(reply["body"]))
+                except ValueError:
+                    stored = []
+                if isinstance(stored, list):
+                    self.uploads.record(client, [p for p in stored if isinstance(p, str)])
+
+    def _uploader(self, scope: Scope) -> str:
+        """Who an upload counts against: the logged-in user, else the client's address."""
+        user = _user(scope)
+        return f"user:{user}" if user else f"address:{(scope.get('client') or ('unknown', 0))[0]}"
+
     # -- login ------------------------------------------------------------------------------------------------
     @staticmethod
     def _check_login(scope: Scope) -> None:
@@ -196,12 +251,7 @@ class RequestGuard:
             return
         if getattr(gradio, "auth_dependency", None) is not None:
             return  # a custom login scheme: Gradio's own check applies (none here: `serve` uses a password)
-        from starlette.requests import Request
-
-        cookies = Request(scope).cookies
-        cookie_id = getattr(gradio, "cookie_id", "")
-        token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
-        if not token or token not in getattr(gradio, "tokens", {}):
+        if _user(scope) is None:
             raise _Refused(401, "Not authenticated: log in first")
 
     def _client(self, scope: Scope) -> _Client:
@@ -254,10 +304,7 @@ class RequestGuard:
     @staticmethod
     def _checked_call(scope: Scope, api_name: str | None, body: bytes) -> bytes:
         """The call's body, with the defaults of missing optional ``gr.api`` arguments added; refuses bad calls."""
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return body  # Gradio answers a body that is not JSON itself (422)
+        payload = _parsed(body)
         gradio = scope.get("app")
         if not isinstance(payload, dict) or gradio is None or getattr(gradio, "blocks", None) is None:
             return body
@@ -288,6 +335,54 @@ class RequestGuard:
         if reason:
             raise _Refused(400, reason)
         return body
+
+
+def _user(scope: Scope) -> str | None:
+    """The user name Gradio's login cookie on this request stands for, if any."""
+    gradio = scope.get("app")
+    if gradio is None:
+        return None
+    from starlette.requests import Request
+
+    cookies = Request(scope).cookies
+    cookie_id = getattr(gradio, "cookie_id", "")
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    user = getattr(gradio, "tokens", {}).get(token) if token else None
+    return str(user) if user is not None else None
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (0 for a scalar), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            if level > MAX_JSON_DEPTH:
+                break
+            stack.extend((v, level + 1) for v in item if isinstance(v, (list, dict)))
+    return deepest
+
+
+def _parsed(body: bytes) -> Any:
+    """The JSON of a call's body; a body that does not parse (not JSON, not UTF-8, nested too deeply for any call
+    of this app) is refused with 422 and one log line, never handed to Gradio (whose parser answers 500 with a
+    traceback to some of them)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # RecursionError: thousands of "[" in a row
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
+        log.warning("refused an API call of %d bytes: its body is %s", len(body), reason)
+        raise _Refused(422, f"the request body is {reason}: send a JSON object such as "
+                            '{"data": ["question"]}') from None
+    if _depth(payload) > MAX_JSON_DEPTH:
+        log.warning("refused an API call of %d bytes: its body is nested too deeply", len(body))
+        raise _Refused(422, f"the request body is nested too deeply (more than {MAX_JSON_DEPTH} levels): send a "
+                            'JSON object such as {"data": ["question"]}')
+    return payload
 
 
 def _optional_defaults(fn: Any, given: int) -> list[Any] | None:
