@@ -17,8 +17,8 @@ from assistant.chain import Assistant
 from assistant.evaluation.charts import latency_bins, metric_bars
 from assistant.evaluation.commands import compare
 from assistant.evaluation.dataset import load_items
-from assistant.evaluation.report import fmt
-from assistant.evaluation.runner import new_run_dir, run_eval
+from assistant.evaluation.report import fmt, fmt_n
+from assistant.evaluation.runner import new_run_dir, run_eval, with_live_status
 
 __all__ = ["BUNDLED_SET", "QUESTION_HEADERS", "QUESTION_WIDTHS", "run_set", "metric_rows", "question_rows",
            "metric_chart", "latency_chart", "list_runs", "compare_runs"]
@@ -34,6 +34,12 @@ def _cell(value: Any) -> Any:
     return fmt(value) if value is None or isinstance(value, (int, float)) else value
 
 
+def _metric_cell(group: dict[str, Any], name: str) -> Any:
+    """A metric's cell with the number of questions behind it (``0.500 (n=2)``) where the run recorded it."""
+    value = group.get(name)
+    return fmt_n(group, name) if isinstance(value, (int, float)) and not isinstance(value, bool) else _cell(value)
+
+
 def metric_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """Headers and rows: one row per metric, columns overall then each question type and language."""
     metrics = summary.get("metrics") or {}
@@ -44,7 +50,7 @@ def metric_rows(summary: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     names: list[str] = []
     for _, g in groups:
         names += [k for k, v in g.items() if k not in names and not isinstance(v, (dict, list))]
-    rows = [[name, *(_cell(g.get(name)) for _, g in groups)] for name in names]
+    rows = [[name, *(_metric_cell(g, name) for _, g in groups)] for name in names]
     failures = (metrics.get("overall") or {}).get("failures")
     if isinstance(failures, dict):
         rows.append(["failures", ", ".join(f"{k} {v}" for k, v in failures.items()), *[""] * (len(groups) - 1)])
@@ -98,9 +104,11 @@ def list_runs(runs_dir: Path) -> list[tuple[str, str]]:
         if not (summary_path.is_file() and (folder / "results.jsonl").is_file()):
             continue
         try:
-            s = json.loads(summary_path.read_text(encoding="utf-8"))
+            s = with_live_status(json.loads(summary_path.read_text(encoding="utf-8")))
             label = (f"{folder.name} — {s.get('dataset') or '?'}, {s.get('questions', '?')} q, pass "
                      f"{fmt(((s.get('metrics') or {}).get('overall') or {}).get('pass_rate'))}")
+            if s.get("status", "complete") != "complete":
+                label += f" ({s['status']})"
         except (OSError, ValueError, AttributeError):
             continue
         found.append((summary_path.stat().st_mtime, folder.name, label, str(folder)))

@@ -14,8 +14,15 @@ from typing import Any
 
 from assistant.errors import BadInput
 from assistant.evaluation.dataset import load_set
-from assistant.evaluation.report import KEY_METRICS, fmt
-from assistant.evaluation.runner import EvalInterrupted, new_run_dir, prepare_run, run_eval, settings_snapshot
+from assistant.evaluation.report import KEY_METRICS, fmt, n_of
+from assistant.evaluation.runner import (
+    EvalInterrupted,
+    new_run_dir,
+    prepare_run,
+    run_eval,
+    settings_snapshot,
+    with_live_status,
+)
 
 __all__ = ["run_command", "compare_command", "load_run", "interrupted_message"]
 
@@ -86,7 +93,8 @@ def run_command(settings: Any, questions_path: Path, out: Path | None, workers: 
         return json.dumps({**summary, "out": str(out)}, ensure_ascii=False, indent=2)
     ov = summary["metrics"]["overall"]
     lines = [f"{summary['questions']} questions ({ov['n_answerable']} answerable) in {summary['duration_s']} s"]
-    lines += [f"  {k:<24}{fmt(ov.get(k)):>10}" for k in SHOWN]
+    lines += [f"  {k:<24}{fmt(ov.get(k)):>10}" + (f"  (n={n})" if (n := n_of(ov, k)) is not None else "")
+              for k in SHOWN]
     lines += [f"  failures: {', '.join(f'{k} {v}' for k, v in ov['failures'].items() if v) or 'none'}"]
     conv = summary["metrics"].get("conversation")
     if conv:
@@ -107,7 +115,7 @@ def load_run(run: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     if not summary_path.is_file() or not results_path.is_file():
         raise BadInput(f"{run} is not an eval run folder (summary.json and results.jsonl are needed)")
     try:
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        summary = with_live_status(json.loads(summary_path.read_text(encoding="utf-8")))
         rows = [json.loads(line) for line in results_path.read_text(encoding="utf-8").splitlines() if line.strip()]
         return summary, {r["id"]: r for r in rows}
     except (json.JSONDecodeError, KeyError, TypeError) as exc:

@@ -8,7 +8,7 @@ from typing import Any
 
 from assistant.evaluation.charts import latency_bins
 
-__all__ = ["write_reports", "DEFINITIONS", "KEY_METRICS", "fmt"]
+__all__ = ["write_reports", "DEFINITIONS", "KEY_METRICS", "fmt", "fmt_n", "n_of"]
 
 KEY_METRICS = ("hit_at_k", "evidence_recall_at_k", "mrr", "ndcg_at_10", "answer_correct", "token_f1",
                "abstention_rate", "false_abstention_rate", "answer_precision", "accuracy", "citation_exactness",
@@ -34,6 +34,8 @@ DEFINITIONS = {
     "citation_exactness": "Share of citations whose quote equals article_text[start:end].",
     "citation_precision": "Share of citations that overlap an evidence span (answerable questions).",
     "citation_recall": "Share of evidence spans overlapped by at least one citation.",
+    "errors": "A question that raised an error counts as not correct (answer_correct, accuracy, pass_rate) and as "
+              "a miss (retrieval metrics); (n=…) beside a metric is the number of questions it is the mean over.",
     "pass_rate": "Share of questions passed: answerable ones answered correctly (retrieved, when only sources are "
                  "given), unanswerable ones abstained; a question is unanswerable only when marked so or when it "
                  "gives no answer, evidence or sources. A failed "
@@ -56,6 +58,18 @@ def fmt(v: Any) -> str:
     return str(v)
 
 
+def n_of(group: dict[str, Any], key: str) -> int | None:
+    """How many questions the metric ``key`` of ``group`` is the mean over (None for runs written without it)."""
+    n = (group.get("n_of") or {}).get(key)
+    return n if isinstance(n, int) else None
+
+
+def fmt_n(group: dict[str, Any], key: str) -> str:
+    """A metric with the number of questions behind it: ``0.500 (n=2)``; ``-`` when undefined."""
+    value, n = group.get(key), n_of(group, key)
+    return fmt(value) if value is None or n is None else f"{fmt(value)} (n={n})"
+
+
 def _status(summary: dict[str, Any]) -> str:
     """A sentence for a run that did not finish (empty for a complete one)."""
     if summary.get("status", "complete") == "complete":
@@ -68,7 +82,7 @@ def _md_table(groups: dict[str, dict[str, Any]], label: str) -> list[str]:
     cols = ("n", *KEY_METRICS, "latency_p50_ms", "latency_p95_ms")
     lines = [f"| {label} | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, g in groups.items():
-        lines.append(f"| {name} | " + " | ".join(fmt(g.get(c)) for c in cols) + " |")
+        lines.append(f"| {name} | " + " | ".join(fmt_n(g, c) for c in cols) + " |")
     return lines
 
 
@@ -122,17 +136,18 @@ th{background:#f4f4f4}.bar{background:#e8e8e8;width:160px;height:12px;display:in
 .q td{font-size:13px}.muted{color:#777}small{color:#555}"""
 
 
-def _bar(v: Any) -> str:
+def _bar(v: Any, n: int | None = None) -> str:
     if v is None:
         return '<span class="muted">-</span>'
     w = max(0.0, min(1.0, float(v))) * 100
-    return f'<span class="bar"><i style="width:{w:.0f}%"></i></span> {fmt(v)}'
+    count = "" if n is None else f" <small>(n={n})</small>"
+    return f'<span class="bar"><i style="width:{w:.0f}%"></i></span> {fmt(v)}{count}'
 
 
 def _bars(groups: dict[str, dict[str, Any]]) -> str:
     names = list(groups)
     head = "<tr><th>metric</th>" + "".join(f"<th>{escape(n)} <small>(n={groups[n]['n']})</small></th>" for n in names)
-    body = "".join(f"<tr><td>{m}</td>" + "".join(f"<td>{_bar(groups[n].get(m))}</td>" for n in names) + "</tr>"
+    body = "".join(f"<tr><td>{m}</td>" + "".join(f"<td>{_bar(groups[n].get(m), n_of(groups[n], m))}</td>" for n in names) + "</tr>"
                    for m in KEY_METRICS)
     return f"<table>{head}</tr>{body}</table>"
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -24,7 +25,8 @@ from assistant.models import Answer, Turn
 from index.state import load_state
 
 __all__ = ["run_eval", "new_run_dir", "evaluate_item", "summarize", "settings_snapshot", "missing_sources", "prepare_run",
-           "read_results", "EvalInterrupted", "METRIC_KEYS", "replay", "conversation_summary"]
+           "read_results", "read_summary", "with_live_status", "EvalInterrupted", "METRIC_KEYS", "replay",
+           "conversation_summary"]
 
 # per-question metric values, averaged over the questions where they are defined
 METRIC_KEYS = ("hit_at_k", "evidence_recall_at_k", "mrr", "ndcg_at_10", "answer_correct", "token_f1",
@@ -149,25 +151,54 @@ def replay(chain: Runnable[dict[str, Any], Answer], item: EvalItem) -> list[Turn
 
 
 def _error_row(item: EvalItem, exc: Exception, latency_ms: float) -> dict[str, Any]:
+    """The row of a question that raised: every metric its question is scored on counts as failed (an error is
+    not a correct answer, nor a hit), so it stays in every denominator."""
     row: dict[str, Any] = {"id": item.id, "question": item.question, "type": item.type, "lang": item.lang,
                            "answerable": item.answerable, "reference": item.answer, "retrieval_level": None,
                            "answer": "", "abstained": False,
                            "citations": [], "passages": [], "latency_ms": round(latency_ms, 1), "timings_ms": {},
                            "evidence_located": 0, "evidence_total": 0}
     row.update(dict.fromkeys(METRIC_KEYS))
+    if item.evidence or (item.answerable and item.sources):  # what evaluate_item scores retrieval on
+        row.update({"hit_at_k": False, "evidence_recall_at_k": 0.0, "mrr": 0.0, "ndcg_at_10": 0.0,
+                    "citation_recall": 0.0})
+    if item.scores_answer:
+        row["answer_correct"] = False
+    if item.answerable and item.answer:
+        row["token_f1"] = 0.0
     row.update(_turn_fields(item, None))
     row.update({"pass": False, "failure": "error", "error": f"{type(exc).__name__}: {exc}"})
     return row
 
 
+def _metric_value(row: dict[str, Any], key: str) -> Any:
+    value = row.get(key)
+    if value is None and key == "answer_correct" and row.get("error") and row["answerable"] and row["reference"]:
+        return False  # an error row written before errors were scored as failures
+    return value
+
+
 def _group(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The metrics of ``rows``; ``n_of`` gives, per metric, how many questions it is the mean over. A question that
+    raised counts as not correct in answer_correct, accuracy and pass_rate (and as a miss in retrieval metrics);
+    the abstention rates and answer_precision are over the questions that got an answer or a refusal."""
     out: dict[str, Any] = {"n": len(rows), "n_answerable": sum(r["answerable"] for r in rows)}
     out["n_unanswerable"] = out["n"] - out["n_answerable"]
+    n_of: dict[str, int] = {}
     for key in METRIC_KEYS:
-        vals = [float(r[key]) for r in rows if r[key] is not None]
+        vals = [float(v) for r in rows if (v := _metric_value(r, key)) is not None]
         out[key] = round(sum(vals) / len(vals), 4) if vals else None
-    out.update({k: None if v is None else round(v, 4) for k, v in m.abstention_metrics(
-        [(r["answerable"], r["abstained"], bool(r["pass"])) for r in rows if r["error"] is None]).items()})
+        n_of[key] = len(vals)
+    ran = [r for r in rows if not r.get("error")]
+    shares = m.abstention_metrics([(r["answerable"], r["abstained"], bool(r["pass"])) for r in ran])
+    shares["accuracy"] = m.abstention_metrics(  # every question: one that raised was not answered right
+        [(r["answerable"], r["abstained"] and not r.get("error"), bool(r["pass"])) for r in rows])["accuracy"]
+    out.update({k: None if v is None else round(v, 4) for k, v in shares.items()})
+    n_of.update({"abstention_rate": sum(not r["answerable"] for r in ran),
+                 "false_abstention_rate": sum(bool(r["answerable"]) for r in ran),
+                 "answer_precision": sum(not r["abstained"] for r in ran), "accuracy": len(rows),
+                 "pass_rate": len(rows)})
+    out["n_of"] = n_of
     lat = [r["latency_ms"] for r in rows]
     for p in (50, 95):
         v = m.percentile(lat, p)
@@ -259,12 +290,50 @@ def read_results(out_dir: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _read_summary(out_dir: Path) -> dict[str, Any]:
+def _process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), to tell it from a later process that got
+    the same id; None where /proc cannot say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _still_running(summary: dict[str, Any]) -> bool:
+    """Whether the process that wrote a ``running`` summary is alive (another host's runs are taken at their word)."""
+    pid = summary.get("pid")
+    if summary.get("host") not in (None, socket.gethostname()):
+        return True
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False  # written before runs recorded their process: nothing says it is still running
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    started = summary.get("process_started")
+    return started is None or _process_start(pid) in (None, started)
+
+
+def with_live_status(summary: dict[str, Any]) -> dict[str, Any]:
+    """``summary`` as read from disk, with ``status: running`` turned to ``interrupted`` when the process that wrote
+    it is gone (a ``kill -9``, a power cut): such a run will never finish, and ``--resume`` continues it."""
+    if isinstance(summary, dict) and summary.get("status") == "running" and not _still_running(summary):
+        return {**summary, "status": "interrupted"}
+    return summary
+
+
+def read_summary(out_dir: Path) -> dict[str, Any]:
+    """``summary.json`` of a run folder ({} when absent or unreadable), with :func:`with_live_status` applied."""
     try:
         summary = json.loads((Path(out_dir) / SUMMARY).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):
         return {}
-    return summary if isinstance(summary, dict) else {}
+    return with_live_status(summary) if isinstance(summary, dict) else {}
+
 
 
 def _short(text: str) -> str:
@@ -276,7 +345,7 @@ def prepare_run(out_dir: Path, items: Sequence[EvalItem], snapshot: dict[str, An
     """The rows already done (by id) and the summary of the run in ``out_dir`` that ``--resume`` continues, after
     checking they belong to these questions and settings; for a new run, refuse a folder holding an unfinished run."""
     out_dir = Path(out_dir)
-    rows, summary = read_results(out_dir), _read_summary(out_dir)
+    rows, summary = read_results(out_dir), read_summary(out_dir)
     if not resume:
         if rows and summary.get("status", "complete") != "complete":
             raise BadInput(f"{out_dir} holds an unfinished run ({len(rows)} questions done); continue it with "
@@ -343,7 +412,8 @@ def run_eval(assistant: Any, items: Sequence[EvalItem], out_dir: Path, workers: 
     corpus = sorted(assistant.reader.state.files)
     missing = missing_sources(assistant, items)
     started, t0 = time.time(), time.perf_counter()
-    meta = {"dataset": dataset, "k": k, "workers": workers,
+    meta = {"dataset": dataset, "k": k, "workers": workers, "pid": os.getpid(), "host": socket.gethostname(),
+            "process_started": _process_start(os.getpid()),
             "started": before.get("started") or time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(started)),
             "sessions": int(before.get("sessions", 1)) + 1 if resume else 1, "notes": list(notes),
             "settings": snapshot}
