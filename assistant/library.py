@@ -11,19 +11,21 @@ import :mod:`index` themselves (``ui → assistant → index``).
 
 from __future__ import annotations
 
+import shlex
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from assistant.settings import Settings
 from index import BuildSummary, IndexReader, build_index, open_index
+from index.builder import interrupted_build
 from index.embedding import prepare_embedder
-from index.errors import IndexModelMismatch
+from index.errors import IndexMissing, IndexModelMismatch
 from index.loading import MAX_BYTES, SUPPORTED_SUFFIXES, kind_of
-from index.state import FileRecord, current_name
+from index.state import FileRecord, current_name, load_state
 
 __all__ = ["Library", "BuildSummary", "FileRecord", "MAX_BYTES", "SUPPORTED_SUFFIXES", "kind_of", "build_library",
-           "prepare_models", "Progress"]
+           "prepare_models", "Progress", "missing_index_message"]
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -49,9 +51,36 @@ def build_library(settings: Settings, folder: Path | None = None, rebuild: bool 
 
 def prepare_models(settings: Settings, names: Iterable[str], notify: Callable[[str], None] | None = None
                    ) -> list[tuple[str, str]]:
-    """Do each embedder's one-time preparation now; ``(name, where it is)`` for each."""
+    """Do each embedder's one-time preparation now, and the reader's (``reader``, the default answerer and
+    reranker: rebuilt from the shipped delta, exported to int8); ``(name, where it is)`` for each."""
+    from assistant.reader_model import ensure_reader
+
     cache = str(settings.index_config().model_cache_dir)
-    return [(name, prepare_embedder(name, cache, notify=notify)) for name in dict.fromkeys(names)]
+    out = [(name, prepare_embedder(name, cache, notify=notify)) for name in dict.fromkeys(names) if name != "reader"]
+    out.append(("reader", str(ensure_reader(Path(cache), notify=notify))))
+    return out
+
+
+def missing_index_message(settings: Settings) -> str:
+    """Why there is no index to answer from, and the command that builds it from the configured articles folder
+    (or from the folder of a first build that was killed before it committed)."""
+    folder = interrupted_build(settings.index_dir)
+    if folder is not None:
+        articles = folder or str(settings.articles_dir)
+        return (f"no index in {settings.index_dir} yet: the first build (of {articles}) was stopped before it "
+                f"finished; run `assistant index {shlex.quote(articles)}` again (it reuses the passages already "
+                "embedded)")
+    return (f"no index in {settings.index_dir}: build it with `assistant index "
+            f"{shlex.quote(str(settings.articles_dir))}` (or `make run`)")
+
+
+def _open(settings: Settings) -> IndexReader:
+    try:
+        return open_index(settings.index_config())
+    except IndexMissing:
+        if load_state(settings.index_dir) is not None:
+            raise  # a committed index whose vectors are missing: the store's own message says what to do
+        raise IndexMissing(missing_index_message(settings)) from None
 
 
 class Library:
@@ -59,7 +88,7 @@ class Library:
 
     def __init__(self, settings: Settings, reader: IndexReader | None = None) -> None:
         self.settings = settings
-        self.reader = reader or open_index(settings.index_config())
+        self.reader = reader or _open(settings)
         self._lock = threading.Lock()
 
     def refresh(self) -> bool:

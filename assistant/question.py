@@ -40,6 +40,16 @@ _INVISIBLE = re.compile(
     "\U000e0000-\U000e007f]"
 )
 
+# Terminal escape sequences, removed whole (stripping the ESC alone would leave "[31m" in the question): CSI
+# ("\x1b[31m"), OSC up to BEL or ST ("\x1b]0;title\x07"), string commands (DCS, SOS, PM, APC) up to ST, and the
+# two-character escapes ("\x1bc"). Lone C1 bytes are not read as sequences (mojibake such as "â€\x9d" is common).
+_ANSI = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
+    r"|\x1b[ -/]*[0-~]"
+)
+
 
 @dataclass(frozen=True)
 class QuestionInfo:
@@ -57,12 +67,15 @@ class QuestionInfo:
 
 
 def clean_question(text: str) -> str:
-    """Remove control and zero-width characters, compose accents (NFC), collapse whitespace (tabs, line breaks).
+    """Remove terminal escape sequences, control and zero-width characters, compose accents (NFC), collapse
+    whitespace (tabs, line breaks).
 
     >>> clean_question("Siapa\\u200b presiden\\x00 \\t Kazakh\\u00adstan?\\n")
     'Siapa presiden Kazakhstan?'
+    >>> clean_question("\\x1b[31mSiapa\\x1b[0m presiden Kazakhstan?")
+    'Siapa presiden Kazakhstan?'
     """
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", _INVISIBLE.sub("", text))).strip()
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", _INVISIBLE.sub("", _ANSI.sub("", text)))).strip()
 
 
 def validate_question(text: str | None, max_chars: int) -> str:

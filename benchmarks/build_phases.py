@@ -64,10 +64,10 @@ def one_run(workload_name: str) -> dict:
         first_chunk_wait = [0.0]
         original_embed = emb.embed_documents
 
-        def embed_documents(texts_, progress=None, _t=t):
+        def embed_documents(texts_, progress=None, on_batch=None, _t=t):
             if not first_chunk_wait[0]:
                 first_chunk_wait[0] = time.perf_counter() - _t
-            return original_embed(texts_, progress=progress)
+            return original_embed(texts_, progress=progress, on_batch=on_batch)
 
         emb.embed_documents = embed_documents  # type: ignore[method-assign]
         build_index(folder, IndexConfig(index_dir=work / "index", embedder="e5-small-int8", model_cache_dir=cache))

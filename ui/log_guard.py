@@ -18,15 +18,22 @@ import sys
 import threading
 from typing import Any, TextIO
 
-__all__ = ["loggable", "escape_controls", "guard_output", "MAX_LOG_LINE"]
+__all__ = ["loggable", "escape_controls", "guard_output", "quiet_choice_errors", "MAX_LOG_LINE"]
 
 MAX_LOG_LINE = 400  # characters of one output line (traceback lines are shorter; request values get cut)
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# control characters (Cc, tab and line feed aside), line and paragraph separators (Zl, Zp) and every format character
+# (Cf: zero-width spaces and joiners, bidi marks and overrides, the byte-order mark, soft hyphen, tag characters…)
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 _CUT = " …[cut]"
 
 
 def escape_controls(text: str) -> str:
-    """``text`` with control, line-separator and bidi-override characters written as ``\\xNN``/``\\uNNNN``."""
+    """``text`` with control, line-separator and format characters (zero-width, bidi, BOM) written as
+    ``\\xNN``/``\\uNNNN``."""
     return _CONTROLS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
@@ -90,11 +97,42 @@ class _GuardedStream(io.TextIOBase):
         return getattr(self._stream, name)
 
 
+def quiet_choice_errors() -> None:
+    """Make Gradio refuse a dropdown value outside its choices (a forged request) in one log line, not a traceback.
+
+    Gradio raises its ``Error`` from ``Dropdown.preprocess`` and prints the traceback (~30 lines, the value and every
+    choice in them); here the client gets one line saying the value is not offered and the log gets one line without
+    the value. Idempotent.
+    """
+    import gradio as gr
+    from gradio.exceptions import Error
+
+    original = gr.Dropdown.preprocess
+    if getattr(original, "_quiet", False):
+        return
+
+    def preprocess(self: Any, payload: Any) -> Any:
+        try:
+            return original(self, payload)
+        except Error as exc:
+            if not getattr(exc, "print_exception", True):
+                raise
+            label = loggable(str(getattr(self, "label", None) or "a dropdown"), 60)
+            logging.getLogger(__name__).warning("refused a value that is not among the choices of %s", label)
+            raise gr.Error(f"the value sent for {label} is not one of its choices: reload the page and pick one",
+                           print_exception=False) from None
+
+    preprocess._quiet = True  # type: ignore[attr-defined]
+    gr.Dropdown.preprocess = preprocess  # type: ignore[method-assign]
+
+
 def guard_output(max_line: int = MAX_LOG_LINE) -> None:
-    """Wrap ``sys.stdout``/``sys.stderr`` (and the log handlers already writing to them) in guarded streams.
+    """Wrap ``sys.stdout``/``sys.stderr`` (and the log handlers already writing to them) in guarded streams, and
+    make a forged dropdown value cost one log line (:func:`quiet_choice_errors`).
 
     Log handlers configured later (uvicorn's) pick up the guarded streams. Idempotent.
     """
+    quiet_choice_errors()
     swaps: dict[int, _GuardedStream] = {}
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
