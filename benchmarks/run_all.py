@@ -4,9 +4,10 @@ Each script prints its own table and writes benchmarks/results/<name>.json (git-
 whole run — every script's JSON, the summary rows, the machine (CPU model, cores, memory, load average before and
 after: the machine may be shared), the git commit, the date and the command — to
 benchmarks/results/run-<date>-<commit>.json, which is committed: ``benchmarks/readme_table.py`` makes the README's
-performance table from it. Helper modules and the fitting/report scripts (``make fit`` / ``make report``) are not
-benchmarks. Goal for the whole run: under 15 minutes on 2 cores (the first run also builds the synthetic indexes
-into benchmarks/cache/; later runs reuse them).
+performance table from it. It runs the scripts listed in ``BENCHMARKS``, in that order, and nothing else: helper
+modules, the fitting/report scripts (``make fit`` / ``make report``), the articles-qa scripts and the ad hoc scripts
+are run by hand. Goal for the whole run: under 15 minutes on 2 cores (the first run also builds the synthetic
+indexes into benchmarks/cache/; later runs reuse them).
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-HELPERS = {"run_all.py", "synthetic.py", "readme_table.py", "retrieval_data.py", "facqa_split.py"}
-NOT_BENCHMARKS = ("fit_", "report_")  # `make fit` / `make report`
-AD_HOC = {"batch_order.py", "build_phases.py", "encoder_runs.py"}  # experiments, run by hand (their docstrings)
+# What `make bench` runs (benchmarks/<name>.py, in this order); each writes benchmarks/results/<name>.json.
+BENCHMARKS = ("chroma_upsert", "filtered_search", "index_throughput", "query_latency", "serve_memory", "startup")
+SCRIPT_RESULTS = BENCHMARKS
 GOAL_TOTAL_MIN = 15.0
-SCRIPT_RESULTS = ("index_throughput", "query_latency", "filtered_search", "serve_memory", "startup", "chroma_upsert")
 
 
 _run_started = 0.0  # results written before this run started are stale (a script that failed wrote nothing)
@@ -201,10 +201,12 @@ def main() -> None:
         started["machine"]["load_average"] = None  # now is not when they ran
     durations: dict[str, float] = {}
     failed = []
-    for script in sorted(HERE.glob("*.py")):
-        if script.name in HELPERS | AD_HOC or script.name.startswith(NOT_BENCHMARKS):
-            continue
-        if args.no_run or (only and script.stem not in only):
+    unknown = only - set(BENCHMARKS)
+    if unknown:
+        ap.error(f"--only: not a benchmark: {', '.join(sorted(unknown))} (the benchmarks: {', '.join(BENCHMARKS)})")
+    for name in BENCHMARKS:
+        script = HERE / f"{name}.py"
+        if args.no_run or (only and name not in only):
             continue
         print(f"\n== {script.name}", flush=True)
         t = time.perf_counter()
