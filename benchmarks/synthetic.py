@@ -51,24 +51,7 @@ PASSAGES_PER_DOC = 8
 APPROXIMATION = ("synthetic passages: sentences of the sample articles recombined; stored passage vector = "
                  "L2-normalised mean of its sentences' real embeddings (queries and answer sentences embedded for real)")
 
-__all__ = ["ensure_index", "default_embedder", "unavailable", "write_adhoc_result", "SyntheticCorpus", "corpus", "APPROXIMATION", "CACHE"]
-
-
-def write_adhoc_result(name: str, fields: dict) -> Path:
-    """Write an ad hoc experiment's result to ``benchmarks/results/<name>-<date>-<time>.json`` with the date, the
-    command that ran it, the cores and the load average; prints and returns the path."""
-    import json
-    import time
-
-    results = ROOT / "benchmarks" / "results"
-    results.mkdir(exist_ok=True)
-    out = results / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    record = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-              "command": " ".join(["python", f"benchmarks/{name}.py", *sys.argv[1:]]), "cpus": os.cpu_count(),
-              "load_average_at_end": os.getloadavg(), **fields}
-    out.write_text(json.dumps(record, indent=1))
-    print(f"\nwrote {out.relative_to(ROOT)}")
-    return out
+__all__ = ["ensure_index", "default_embedder", "unavailable", "SyntheticCorpus", "corpus", "APPROXIMATION", "CACHE"]
 
 
 def default_embedder() -> str:
