@@ -4,6 +4,10 @@ Two articles are one story when several of each one's sentences have a close par
 Jaccard ≥ 0.25, at least 3 sentences and 10% of the shorter article, both ways). Measured on the sample: the two
 reports of Russians fleeing to Kazakhstan share 4–5 such sentences; unrelated articles on the same country share 0–1.
 Candidate pairs come from an inverted index of each article's rarest terms, so the cost stays near-linear.
+
+The story id is shown with each passage (``story_id``); retrieval no longer caps passages per story unless the fitted
+selection says so (``assistant/fitted/retrieval-selection-*.json``: no cap was chosen on multi-paragraph news, where a
+cap dropped the passage that answers).
 """
 
 from __future__ import annotations
