@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from articles_qa_data import BUDGETS, evaluate, items, open_aq_pool, product_ranked, reader_texts  # noqa: E402
-from fit_retrieval import _git_commit  # noqa: E402
 from retrieval_data import ROOT, settings_for, write_json  # noqa: E402
 
 import assistant.retrieval as retrieval  # noqa: E402
+from assistant.evaluation.run_folder import git_commit  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 DEFAULT = (Settings.model_fields["chunk_tokens"].default, Settings.model_fields["chunk_overlap"].default)
@@ -38,7 +38,7 @@ def main() -> None:
     selection = retrieval.load_selection(args.embedder, *DEFAULT)
     retrieval.fusion_for = lambda *a: fusion  # type: ignore[assignment]  # every chunking: the default's fusion
     out: dict = {"command": "python benchmarks/articles_qa_chunking.py --embedder " + args.embedder
-                            + f" --grid {args.grid}", "git_commit": _git_commit(), "rows": []}
+                            + f" --grid {args.grid}", "git_commit": git_commit(), "rows": []}
     print(f"{'chunking':<12}{'chunks':>7}{'chars/chunk':>12}{'part':>8}{'mean':>7}"
           + "".join(f"{b:>7}" for b in BUDGETS))
     for tokens, overlap in grid:

@@ -46,9 +46,9 @@ from articles_qa_data import (  # noqa: E402
     reader_texts,
     summarise,
 )
-from fit_retrieval import _git_commit  # noqa: E402
 from retrieval_data import ROOT, add_index_options, settings_from, write_json  # noqa: E402
 
+from assistant.evaluation.run_folder import git_commit  # noqa: E402
 from assistant.retrieval import Selection, load_selection  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -139,7 +139,7 @@ def main() -> None:
         "selection": {"dense_only": sorted(sel.dense_only), "mmr_lambda": sel.mmr_lambda,
                       "max_per_story": sel.max_per_story, "candidates": sel.candidates, "note": sel.note},
         "langchain_chunks": len(recipe.chunks), "product_chunks": len(reader.state.chunks),
-        "git_commit": _git_commit(), "machine": f"{platform.machine()}, {platform.python_version()}",
+        "git_commit": git_commit(), "machine": f"{platform.machine()}, {platform.python_version()}",
         "parts": {},
     }
     for part in args.parts.split(","):

@@ -31,9 +31,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
 from articles_qa_data import BUDGETS, evaluate, items, open_aq_pool, product_ranked, reader_texts  # noqa: E402
-from fit_retrieval import _git_commit  # noqa: E402
 from retrieval_data import ROOT, add_index_options, settings_from, write_json  # noqa: E402
 
+from assistant.evaluation.run_folder import git_commit  # noqa: E402
 from assistant.retrieval import SELECTION_FORMAT, Selection, fusion_for, selection_path  # noqa: E402
 
 POOL_FIT = 16  # passages ranked per question: more than the largest budget holds
@@ -127,7 +127,7 @@ def main() -> None:
                           "fit": [round(x, 4) for x in f["fit"]], "choose": [round(x, 4) for x in f["choose"]]}
                          for f in families],
             "top_k_curve_fit_and_choose": curve, "top_k_tolerance": TOP_K_TOLERANCE,
-            "git_commit": _git_commit(), "date": dt.date.today().isoformat(),
+            "git_commit": git_commit(), "date": dt.date.today().isoformat(),
         },
     })
     print(f"chosen: {describe(sel)}; top_k {top_k} (curve on fit+choose: "

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import subprocess
 import sys
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from retrieval_data import (  # noqa: E402
     write_json,
 )
 
+from assistant.evaluation.run_folder import git_commit as _git_commit  # noqa: E402  (fit_answers, report_answers)
 from assistant.fusion import FEATURES, FusionModel, Leg, candidate_features, fitted_path  # noqa: E402
 from assistant.question import analyse_question  # noqa: E402
 from assistant.retrieval import legs  # noqa: E402
@@ -118,14 +118,6 @@ def fit_linear(rows: list[dict], n: int, c: float) -> FusionModel:
         ys.extend(int(i in r["good"]) for i in ids)
     lr = LogisticRegression(C=c, max_iter=2000).fit(np.vstack(xs), np.asarray(ys))
     return FusionModel("linear", n, [float(w) for w in lr.coef_[0]], float(lr.intercept_[0]), meta={"C": c})
-
-
-def _git_commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
 
 
 def main() -> None:

@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from fit_retrieval import _git_commit  # noqa: E402
 from retrieval_data import add_index_options, gold, open_pool, part, settings_from, write_json  # noqa: E402
 
 from assistant.citations import SUPPORT_FEATURES, support_features, support_model_path  # noqa: E402
+from assistant.evaluation.run_folder import git_commit  # noqa: E402
 from assistant.question_words import QUESTION_WORDS  # noqa: E402
 from assistant.retrieval import Filters, retrieve  # noqa: E402
 
@@ -91,7 +91,7 @@ def main() -> None:
                      "chosen_on": "choose part (log-loss)", "C": c, "pairs": {"fit": len(yf), "choose": len(yc)},
                      "choose_accuracy_at_half": round(accuracy, 4),
                      "command": " ".join(["python benchmarks/fit_support.py", *sys.argv[1:]]),
-                     "git_commit": _git_commit(), "date": dt.date.today().isoformat()},
+                     "git_commit": git_commit(), "date": dt.date.today().isoformat()},
         })
         print(f"{path.name}: C={c}, choose accuracy at P=0.5 {accuracy:.3f} ({len(yc)} pairs)")
 

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fit_retrieval import _git_commit  # noqa: E402
 from retrieval_data import (  # noqa: E402
     ROOT,
     add_index_options,
@@ -34,6 +33,7 @@ from retrieval_data import (  # noqa: E402
 )
 
 from assistant.evaluation.metrics import normalize  # noqa: E402
+from assistant.evaluation.run_folder import git_commit  # noqa: E402
 from assistant.question import analyse_question  # noqa: E402
 from assistant.retrieval import fusion_for, legs, retrieve  # noqa: E402
 
@@ -88,7 +88,7 @@ def main() -> None:
     fusion = fusion_for(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
     report = {
         "command": "python benchmarks/report_retrieval.py --embedder " + args.embedder,
-        "embedder": args.embedder, "fusion": fusion.kind, "candidates": fusion.candidates, "git_commit": _git_commit(),
+        "embedder": args.embedder, "fusion": fusion.kind, "candidates": fusion.candidates, "git_commit": git_commit(),
         "machine": f"{platform.machine()}, {platform.python_version()}",
         "sets": {
             "facqa_report": {"data": "data/external/facqa-train report part (split.json), pool = FacQA-train + "

@@ -2,6 +2,7 @@
 abstention and citations, and write ``results.jsonl``, ``summary.json``, ``report.md`` and ``report.html``.
 
 ``dataset`` reads and validates sets, ``metrics`` holds the pure metric functions, ``runner`` runs a set,
+``scoring`` scores one question, ``summary`` sums up a run, ``run_folder`` reads and names a run's files,
 ``report`` renders a run, ``commands`` is what ``assistant eval`` prints.
 """
 
