@@ -83,8 +83,9 @@ def served(tmp_path_factory):
 def chromium():
     if not CHROMIUM.exists():
         pytest.fail("Debian's Chromium is missing at /usr/bin/chromium: run `make install-test`")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=30_000)  # a loaded CI machine answers in seconds, not the default 5 s
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM),
