@@ -7,6 +7,12 @@ as written by :func:`declarations`, substituted by :func:`substitute` once the e
 Anything else (other pseudo-classes, attribute selectors, ``calc()``) is ignored, which only ever means "no
 opinion", never "hidden".
 
+Style sheets and declaration lists are parsed by ``tinycss2`` (comments, strings, ``url()``, nested blocks and
+error recovery as the CSS Syntax spec has them), selectors by ``cssselect`` (its parse tree and specificity). The
+matching of a selector against an element is done here rather than through cssselect's XPath: each
+(compound, element) pair is tried once and every try is counted against a budget, so a page built to make
+matching slow is refused (:class:`TooComplex`) instead of stalling the build; XPath evaluation has no such bound.
+
 >>> declarations("color: #FFF; font: 0/0 a; margin: -9999px 0")["font-size"]
 ('0', False)
 >>> Selector.parse("div.note > p").specificity, Selector.parse("a:hover") is None
@@ -21,11 +27,17 @@ opinion", never "hidden".
 
 from __future__ import annotations
 
-import colorsys
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import cssselect
+import tinycss2
+from cssselect.parser import Class, CombinedSelector, Element, Hash, Pseudo
+
+from index.css_values import _LENGTH, Color, color, px
 
 __all__ = [
     "Decl", "Selector", "Rule", "TooComplex", "declarations", "expand", "features", "style_rules", "color", "px",
@@ -34,7 +46,6 @@ __all__ = [
 
 Decl = tuple[str, bool]  # (value, !important)
 MAX_COMPOUNDS = 12  # longer selectors are ignored (real style sheets rarely chain more than five)
-Color = tuple[float, float, float, float]  # red, green, blue (0-255), alpha (0-1)
 
 # The properties that can hide text, after shorthands are expanded (see :func:`declarations`).
 RELEVANT = frozenset({
@@ -49,19 +60,8 @@ PENDING = "~"
 MAX_VAR_DEPTH = 16  # var() inside custom properties inside custom properties…: deeper (or a cycle) is invalid
 MAX_VAR_STEPS = 2000  # var() references substituted for one value: more (a page built to blow up) is invalid
 MAX_VAR_LENGTH = 4000  # characters of one substituted value: longer is invalid
-_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_PART = re.compile(r"""(?:[^;("']|\([^)]*\)?|"[^"]*"?|'[^']*'?)+""")
-_IMPORTANT = re.compile(r"!\s*important\s*$", re.I)
 _SIZE_WORDS = {"xx-small": 9.0, "x-small": 10.0, "small": 13.0, "medium": 16.0, "large": 18.0, "x-large": 24.0,
                "xx-large": 32.0, "xxx-large": 48.0}
-_LENGTH = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)([a-z%]*)$")
-_UNIT_PX = {"px": 1.0, "pt": 4 / 3, "pc": 16.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4, "q": 96 / 101.6,
-            "rem": 16.0, "vw": 19.2, "vh": 10.8, "vmin": 10.8, "vmax": 19.2}
-_FONT_RELATIVE = {"em": 1.0, "ex": 0.5, "ch": 0.5, "cap": 0.7, "lh": 1.2}
-
-
-def _split(text: str) -> list[str]:
-    return [m.group() for m in _PART.finditer(text)]
 
 
 def _shorthand_font_size(value: str) -> str | None:
@@ -110,19 +110,19 @@ def expand(prop: str, value: str) -> Iterator[tuple[str, str]]:
         yield prop, value
 
 
-def declarations(text: str) -> dict[str, Decl]:
-    """The relevant declarations of one rule body or ``style`` attribute, shorthands expanded, values lowercased."""
+def _text(tokens: Iterable[Any]) -> str:
+    """Component values as CSS text, comments dropped, whitespace collapsed, lowercased."""
+    return " ".join(tinycss2.serialize(t for t in tokens if t.type != "comment").split()).lower()
+
+
+def declarations(text: str | Iterable[Any]) -> dict[str, Decl]:
+    """The relevant declarations of one rule body or ``style`` attribute (text, or tinycss2's tokens of a rule's
+    block), shorthands expanded, values lowercased; what does not parse as a declaration is skipped."""
     out: dict[str, Decl] = {}
-    for part in _split(_COMMENT.sub("", text)):
-        prop, sep, value = part.partition(":")
-        if not sep:
+    for decl in tinycss2.parse_declaration_list(text, skip_comments=True, skip_whitespace=True):
+        if decl.type != "declaration":
             continue
-        prop = prop.strip().lower()
-        value = " ".join(value.split()).lower()
-        m = _IMPORTANT.search(value)
-        important = m is not None
-        if m is not None:
-            value = value[: m.start()].strip()
+        prop, value, important = decl.lower_name, _text(decl.value), decl.important
         if prop.startswith("--"):  # a custom property: any value, read where var() uses it
             if not (out.get(prop, ("", False))[1] and not important):
                 out[prop] = (value, important)
@@ -207,8 +207,30 @@ def features(tag: str | None, ident: str | None, classes) -> frozenset[str]:
     return frozenset(out)
 
 
-_COMPOUND = re.compile(r"^(\*|[a-z][a-z0-9-]*)?((?:[.#]-?[_a-z][\w-]*)*)$", re.I)
-_PIECE = re.compile(r"([.#])([\w-]+)")
+def _compound(node: Any) -> Compound | None:
+    """A cssselect compound (an element with classes, ids and ``:root`` wrapped around it) as a :class:`Compound`;
+    None for anything else (attributes, other pseudo-classes, namespaces, two different ids)."""
+    classes: set[str] = set()
+    idents: set[str] = set()
+    root = False
+    while not isinstance(node, Element):
+        if isinstance(node, Class):
+            classes.add(node.class_name)
+        elif isinstance(node, Hash):
+            idents.add(node.id)
+        elif isinstance(node, Pseudo) and node.ident.lower() == "root":  # the document's root: <html>
+            root = True
+        else:
+            return None
+        node = node.selector
+    if node.namespace is not None or len(idents) > 1:
+        return None
+    tag = node.element.lower() if node.element not in (None, "*") else None
+    if root:
+        if tag not in (None, "html"):
+            return None
+        tag = "html"
+    return Compound(tag, next(iter(idents), None), frozenset(classes))
 
 
 @dataclass(frozen=True)
@@ -224,42 +246,30 @@ class Selector:
         return frozenset().union(*(features(c.tag, c.ident, c.classes) for c, _ in self.chain[1:]))
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)  # pages of one site share their style sheets
     def parse(text: str) -> Selector | None:
-        """The selector, or None when it uses anything beyond tags, classes, ids, descendant and ``>``."""
-        tokens = re.sub(r"\s*>\s*", " > ", text.strip()).split()
-        compounds: list[Compound] = []
-        combinators: list[str] = []
-        ids = classes = tags = 0
-        pending = " "
-        for token in tokens:
-            if token == ">":
-                if not compounds or pending == ">":
-                    return None
-                pending = ">"
-                continue
-            root = token.lower() in (":root", "html:root", "*:root")  # the document's root: <html>
-            m = _COMPOUND.match("html" if root else token)
-            if m is None:
-                return None
-            tag = m.group(1).lower() if m.group(1) and m.group(1) != "*" else None
-            pieces = _PIECE.findall(m.group(2))
-            if root:  # a pseudo-class weighs like a class
-                classes += 1
-                tags -= 1
-            idents = [name for kind, name in pieces if kind == "#"]
-            if len(set(idents)) > 1:
-                return None
-            cls = frozenset(name for kind, name in pieces if kind == ".")
-            ids, classes, tags = ids + len(idents), classes + len(cls), tags + (tag is not None)
-            if compounds:
-                combinators.append(pending)
-            compounds.append(Compound(tag, idents[0] if idents else None, cls))
-            pending = " "
-        if not compounds or pending == ">" or len(compounds) > MAX_COMPOUNDS:
+        """The selector, or None when it uses anything beyond tags, classes, ids, ``:root``, descendant and ``>``."""
+        try:
+            parsed = cssselect.parse(text)
+        except cssselect.SelectorError:
             return None
-        compounds.reverse()
-        combinators.reverse()
-        return Selector(tuple(zip(compounds, [*combinators, ""], strict=True)), (ids, classes, tags))
+        if len(parsed) != 1 or parsed[0].pseudo_element is not None:
+            return None
+        compounds: list[Compound | None] = []  # rightmost first
+        combinators: list[str] = []  # combinators[i] joins compounds[i] to the one left of it
+        node: Any = parsed[0].parsed_tree
+        while isinstance(node, CombinedSelector):  # (left ``combinator`` right)
+            if node.combinator not in (" ", ">"):
+                return None
+            compounds.append(_compound(node.subselector))
+            combinators.append(node.combinator)
+            node = node.selector
+        compounds.append(_compound(node))
+        combinators.append("")
+        if len(compounds) > MAX_COMPOUNDS or None in compounds:
+            return None
+        chain = tuple((c, comb) for c, comb in zip(compounds, combinators, strict=True) if c is not None)
+        return Selector(chain, parsed[0].specificity())
 
     @property
     def key(self) -> str:
@@ -322,113 +332,31 @@ class Rule:
     needs: frozenset[str] = frozenset()  # the selector's, computed once
 
 
-def _blocks(css: str) -> Iterator[tuple[str, str]]:
-    """(prelude, body) of each top-level ``{…}`` block; a stray ``}`` is skipped."""
-    depth, start, open_at, prelude = 0, 0, 0, ""
-    for m in re.finditer(r"[{}]", css):
-        if m.group() == "{":
-            if depth == 0:
-                prelude, open_at = css[start : m.start()], m.end()
-            depth += 1
-        elif depth:
-            depth -= 1
-            if depth == 0:
-                yield prelude, css[open_at : m.start()]
-                start = m.end()
-        else:
-            start = m.end()
-
-
-def _on_screen(at_rule: str) -> bool:
+def _on_screen(keyword: str, prelude: str) -> bool:
     """``@media`` with no condition beyond ``all``/``screen``, or ``@layer``: rules that apply to every visitor."""
-    name, _, query = at_rule.partition(" ")
-    if name == "@layer":
+    if keyword == "layer":
         return True
-    return name == "@media" and query.strip().removeprefix("only ").strip() in ("", "all", "screen")
+    return keyword == "media" and prelude.removeprefix("only ").strip() in ("", "all", "screen")
 
 
-def style_rules(css: str, start: int = 0, depth: int = 0) -> list[Rule]:
-    """The rules of one stylesheet whose selectors :class:`Selector` can read (numbered from ``start``)."""
+def style_rules(css: str | Iterable[Any], start: int = 0, depth: int = 0) -> list[Rule]:
+    """The rules of one stylesheet (text, or tinycss2's tokens of an ``@media`` block) whose selectors
+    :class:`Selector` can read, numbered from ``start``."""
     rules: list[Rule] = []
-    for prelude, body in _blocks(_COMMENT.sub("", css)):
-        prelude = " ".join(re.split(r"[;}]", prelude)[-1].split())  # class and id names are case-sensitive
-        if prelude.startswith("@"):
-            if depth < 4 and _on_screen(prelude.lower()):
-                rules.extend(style_rules(body, start + len(rules), depth + 1))
+    for node in tinycss2.parse_rule_list(css, skip_comments=True, skip_whitespace=True) if depth else \
+            tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True):
+        if node.type == "at-rule":
+            if node.content is not None and depth < 4 and _on_screen(node.lower_at_keyword, _text(node.prelude)):
+                rules.extend(style_rules(node.content, start + len(rules), depth + 1))
             continue
-        decls = declarations(body)
+        if node.type != "qualified-rule":
+            continue
+        decls = declarations(node.content)
         if not decls:
             continue
+        prelude = " ".join(tinycss2.serialize(node.prelude).split())  # class and id names are case-sensitive
         for text in prelude.split(","):
             selector = Selector.parse(text)
             if selector is not None:
                 rules.append(Rule(selector, start + len(rules), decls, selector.needs))
     return rules
-
-
-_NAMED = {
-    "black": "#000", "white": "#fff", "red": "#f00", "lime": "#0f0", "green": "#008000", "blue": "#00f",
-    "yellow": "#ff0", "cyan": "#0ff", "aqua": "#0ff", "magenta": "#f0f", "fuchsia": "#f0f", "gray": "#808080",
-    "grey": "#808080", "silver": "#c0c0c0", "maroon": "#800000", "olive": "#808000", "navy": "#000080",
-    "purple": "#800080", "teal": "#008080", "orange": "#ffa500", "snow": "#fffafa", "ivory": "#fffff0",
-    "whitesmoke": "#f5f5f5", "ghostwhite": "#f8f8ff", "floralwhite": "#fffaf0", "azure": "#f0ffff",
-    "mintcream": "#f5fffa", "aliceblue": "#f0f8ff", "seashell": "#fff5ee", "linen": "#faf0e6",
-    "honeydew": "#f0fff0", "lavenderblush": "#fff0f5", "oldlace": "#fdf5e6", "beige": "#f5f5dc",
-    "lightgray": "#d3d3d3", "lightgrey": "#d3d3d3", "gainsboro": "#dcdcdc", "darkgray": "#a9a9a9",
-    "darkgrey": "#a9a9a9", "dimgray": "#696969", "dimgrey": "#696969",
-}
-
-
-def _channel(text: str, scale: float = 255.0) -> float:
-    text = text.strip()
-    if text.endswith("%"):
-        return max(0.0, min(scale, float(text[:-1]) * scale / 100))
-    return max(0.0, min(scale, float(text)))
-
-
-def color(value: str) -> Color | None:
-    """A CSS colour as (r, g, b, alpha), ``transparent`` as alpha 0; None for what is not a colour read here."""
-    value = value.strip().lower()
-    if value == "transparent":
-        return (0.0, 0.0, 0.0, 0.0)
-    value = _NAMED.get(value, value)
-    if value.startswith("#"):
-        digits = value[1:]
-        if len(digits) in (3, 4):
-            digits = "".join(ch * 2 for ch in digits)
-        if len(digits) not in (6, 8) or not re.fullmatch(r"[0-9a-f]+", digits):
-            return None
-        alpha = int(digits[6:8], 16) / 255 if len(digits) == 8 else 1.0
-        return (float(int(digits[0:2], 16)), float(int(digits[2:4], 16)), float(int(digits[4:6], 16)), alpha)
-    m = re.fullmatch(r"(rgba?|hsla?)\((.*)\)", value)
-    if m is None:
-        return None
-    parts = [p for p in re.split(r"[\s,/]+", m.group(2).strip()) if p]
-    if len(parts) not in (3, 4):
-        return None
-    try:
-        alpha = _channel(parts[3], 1.0) if len(parts) == 4 else 1.0
-        if m.group(1).startswith("rgb"):
-            r, g, b = (_channel(p) for p in parts[:3])
-        else:
-            hue = float(parts[0].removesuffix("deg")) / 360 % 1.0
-            sat, light = _channel(parts[1], 1.0), _channel(parts[2], 1.0)
-            r, g, b = (c * 255 for c in colorsys.hls_to_rgb(hue, light, sat))
-    except ValueError:
-        return None
-    return (r, g, b, alpha)
-
-
-def px(value: str, font_px: float, percent_of: float | None = None) -> float | None:
-    """A length in CSS pixels (``em`` from ``font_px``, ``%`` of ``percent_of``); None when it cannot be told."""
-    m = _LENGTH.match(value.strip())
-    if m is None:
-        return None
-    number, unit = float(m.group(1)), m.group(2)
-    if unit == "%":
-        return None if percent_of is None else number * percent_of / 100
-    if unit in _FONT_RELATIVE:
-        return number * font_px * _FONT_RELATIVE[unit]
-    if unit in _UNIT_PX:
-        return number * _UNIT_PX[unit]
-    return 0.0 if number == 0 else None
