@@ -1,9 +1,11 @@
 """Questions answered by a running ``assistant serve`` over its ``/ask`` API (``assistant ask --server URL``).
 
 A cold ``assistant ask`` loads the embedder and opens the index (seconds, ~1 GB) for a question that takes ~0.1 s;
-a served process already holds both. This client needs only ``httpx`` (no torch, chromadb or gradio): it logs in
-when a login is given (``ASSISTANT_AUTH``), posts to ``/gradio_api/call/ask`` and reads the answer from the
-server-sent events that follow, then rebuilds the same :class:`~assistant.models.Answer` the local path returns.
+a served process already holds both. This client needs only ``httpx`` and ``httpx-sse`` (no torch, chromadb or
+gradio): it logs in when a login is given (``ASSISTANT_AUTH``), posts to ``/gradio_api/call/ask`` and reads the
+answer from the server-sent events that follow, then rebuilds the same :class:`~assistant.models.Answer` the local
+path returns. (``gradio_client`` speaks the same protocol, but its import and its start-up requests, the app's
+config and API description, cost seconds that ``--server`` exists to save.)
 
 >>> answer = answer_from_dict(ask_server("http://127.0.0.1:7860/", "Siapa Tokayev?"))  # doctest: +SKIP
 >>> answer.citations[0].source  # doctest: +SKIP
@@ -44,23 +46,6 @@ def _detail(resp: Any) -> str:
     return " ".join(str(detail or resp.text or resp.reason_phrase).split())[:300]
 
 
-def _events(text: str) -> list[tuple[str, str]]:
-    """(event, data) pairs of a server-sent-events body."""
-    out: list[tuple[str, str]] = []
-    event = ""
-    data: list[str] = []
-    for line in text.splitlines() + [""]:
-        if not line:
-            if event or data:
-                out.append((event, "\n".join(data)))
-            event, data = "", []
-        elif line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].strip())
-    return out
-
-
 def ask_server(url: str, question: str, top_k: int | None = None, sources: list[str] | None = None,
                outlets: list[str] | None = None, date_from: str | None = None, date_to: str | None = None,
                auth: str | None = None,
@@ -72,6 +57,7 @@ def ask_server(url: str, question: str, top_k: int | None = None, sources: list[
     :class:`UserError` with one line saying what to do.
     """
     import httpx
+    from httpx_sse import SSEError, connect_sse
 
     base = url if url.endswith("/") else url + "/"
     if "://" not in base:
@@ -96,12 +82,15 @@ def ask_server(url: str, question: str, top_k: int | None = None, sources: list[
                 event_id = posted.json()["event_id"]
             except (ValueError, KeyError, TypeError):
                 raise UserError(f"{url} did not answer like an `assistant serve` /ask API") from None
-            result = http.get(f"gradio_api/call/ask/{event_id}")
+            with connect_sse(http, "GET", f"gradio_api/call/ask/{event_id}") as source:
+                events = [(sse.event, sse.data) for sse in source.iter_sse()]
+    except SSEError:
+        raise UserError(f"{url} did not answer like an `assistant serve` /ask API") from None
     except httpx.HTTPError as exc:
         reason = str(exc) or type(exc).__name__
         raise UserError(f"cannot reach the assistant server at {url} ({reason}): start it with `assistant serve` "
                         "or leave out --server") from None
-    for event, payload in _events(result.text):
+    for event, payload in events:
         if event == "complete":
             return json.loads(payload)[0]
         if event == "error":
