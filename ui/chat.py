@@ -22,7 +22,7 @@ from ui import exports, history, render
 from ui.filters import FilterChoice, outlets_of, sources_of
 from ui.history import Entry
 from ui.log_guard import loggable
-from ui.redaction import redact, secrets_of, short
+from ui.redaction import redact, secrets_of
 
 __all__ = ["ChatHandlers", "LANGUAGES", "ARTICLE_EMPTY"]
 
@@ -227,7 +227,7 @@ class ChatHandlers:
                 f"Could not answer: {_md_text(str(exc))}", hide, skip
         except Exception as exc:  # a failing backend server etc.: one line for the user, the details in the log
             log.exception("answering failed (%s)", type(exc).__name__)
-            detail = short(redact(str(exc), self._secrets), 200)
+            detail = loggable(redact(str(exc), self._secrets), 200)
             msg = f"Answering failed ({type(exc).__name__}: {detail}). Check the backend setting and try again."
             gr.Warning(html.escape(msg))  # the toast reads its text as HTML: `ollama:<model>` must stay whole
             messages[-1] = {"role": "assistant", "content": f"**Error:** {_md_text(msg)}"}

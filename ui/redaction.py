@@ -1,7 +1,8 @@
 """Keep secrets and whole documents out of the served app's logs and error messages.
 
 :func:`install_redaction` masks the login password and API keys in every log record made in the process (its
-message, arguments and traceback), whatever logger or handler it goes to; :func:`short` cuts a question for logging.
+message, arguments and traceback), whatever logger or handler it goes to. :func:`short` (one line, cut) is
+:func:`ui.log_guard.loggable`, kept under this name for callers that import it from here.
 
 >>> redact("login failed for admin:s3cret", ["s3cret"])
 'login failed for admin:***'
@@ -14,6 +15,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from ui.log_guard import loggable as short
 
 __all__ = ["MASK", "redact", "secrets_of", "short", "install_redaction"]
 
@@ -44,14 +47,6 @@ def secrets_of(settings: Any) -> list[str]:
     if history is not None:
         out.append(history.get_secret_value() if hasattr(history, "get_secret_value") else str(history))
     return [s for s in out if s]
-
-
-def short(text: str, limit: int) -> str:
-    """One line of at most ``limit`` characters (an ellipsis marks a cut); empty when ``limit`` is 0."""
-    if limit <= 0:
-        return ""
-    line = " ".join((text or "").split())
-    return line if len(line) <= limit else line[: max(0, limit - 1)] + "…"
 
 
 def install_redaction(secrets: Iterable[str]) -> Callable[[], None]:
