@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from assistant.errors import BadInput
+from assistant.names import NAMES
 from assistant.question_words import QUESTION_WORDS
 from assistant.subqueries import split_parts
 from index.analysis import analyze
@@ -16,10 +17,13 @@ __all__ = ["QUESTION_WORDS", "QuestionInfo", "analyse_question", "clean_question
 
 # A general question-word typology (Indonesian and English), not phrasings of any particular question set.
 _TYPES: list[tuple[str, re.Pattern[str]]] = [
+    # a comparison word, or a question about several articles at once (a quantifier or demonstrative before
+    # "artikel"/"articles", or the plural "artikel-artikel")
     ("compare", re.compile(
-        r"\b(bandingkan|membandingkan|perbandingan|perbedaan|bedanya|berbeda|masing-masing|kedua artikel|"
-        r"setiap artikel|tiap artikel|semua artikel|artikel-artikel|compare|comparison|differ|difference|different|"
-        r"each article|both articles|all articles|the articles|these articles)\b", re.I)),
+        r"\b(bandingkan|membandingkan|perbandingan|perbedaan|bedanya|berbeda|compare|comparison|differ|difference|"
+        r"different|"
+        r"(?:kedua|ketiga|semua|setiap|tiap|masing-masing|para|dua|tiga|beberapa) artikel|artikel-artikel|"
+        r"(?:each|every) article|(?:both|all|the|these|those|two|three|several) articles)\b", re.I)),
     ("number", re.compile(r"\b(berapa(?:kah)?|jumlah|how many|how much|what number|what percentage)\b", re.I)),
     ("date", re.compile(r"\b(kapan(?:kah)?|(?:tanggal|tahun|bulan|hari) (?:berapa|apa)(?:kah)?|pada tanggal|when|"
                         r"what date|what year|which year|what day)\b", re.I)),
@@ -102,7 +106,7 @@ def analyse_question(text: str, split: bool = True) -> QuestionInfo:
     types = tuple(kind for kind, rx in _TYPES if rx.search(text))
     terms = tuple(t for t in analyze(text) if t not in QUESTION_WORDS)
     names = []
-    for i, m in enumerate(re.finditer(r"\d+(?:[.,]\d+)*|[A-Z][\w-]+", text)):
+    for i, m in enumerate(NAMES.finditer(text)):
         word = m.group()
         if i == 0 and m.start() == 0 and word.lower() in QUESTION_WORDS:
             continue

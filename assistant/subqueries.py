@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.names import NAMES
 from assistant.question_words import OPENERS_PATTERN
 
 __all__ = ["split_parts"]
@@ -25,7 +26,6 @@ _JOIN = re.compile(
     rf"(?=(?:{OPENERS_PATTERN})\b)",
     re.I,
 )
-_NAME = re.compile(r"\d+(?:[.,]\d+)*|\b[A-Z][\w-]+")
 
 
 def split_parts(question: str, with_names: bool = True) -> list[str]:
@@ -36,7 +36,7 @@ def split_parts(question: str, with_names: bool = True) -> list[str]:
         return parts if len(parts) >= 2 else []
     names: list[str] = []
     for i, p in enumerate(parts):
-        for m in _NAME.finditer(p):
+        for m in NAMES.finditer(p):
             # the first word of the question is capitalised because it is first, not because it is a name
             if not (i == 0 and m.start() == 0) and m.group() not in names:
                 names.append(m.group())
