@@ -4,13 +4,13 @@ A question is a follow-up only when it cannot stand alone (:func:`follow_up_reas
 
 * an **ellipsis**: it opens with "What about / How about / Bagaimana dengan…", or is a fragment: no names and at most
   one content word ("Kapan?", "Berapa yang tewas?", "Siapa dia?"), or names without a question word or any content
-  word ("Dan Georgia?");
+  word ("Dan Lombok?");
 * a **reference whose antecedent is not in the question**: a pronoun or possessive ("he", "their", "mereka",
-  "jabatannya") with no name or content word before it, or a demonstrative ("negara itu", "that country",
+  "rumahnya") with no name or content word before it, or a demonstrative ("kota itu", "that city",
   "tersebut", "there") in a question that names nothing.
 
 A question that carries its own names (capitalised words, numbers) and content words stands alone, whatever
-pronouns it holds: in "Why did Tokayev cancel his visit to Moscow?" the antecedent of "his" is inside.
+pronouns it holds: in "Why did Mayor Rahmani delay his trip to Surabaya?" the antecedent of "his" is inside.
 The words are the project's own: :data:`index.language.STOPWORDS` and :data:`assistant.question_words.QUESTION_WORDS`,
 plus the closed classes of pronouns and demonstratives below (grammar, not phrasings of any question set).
 
@@ -21,8 +21,8 @@ words for a fragment.
 >>> prev = [Turn(question="Berapa turis Jerman yang mengunjungi Bali tahun 2019?", answer="…")]
 >>> condense_rule("Dan berapa yang meninggalkan pulau itu?", prev)
 'Dan berapa yang meninggalkan pulau itu? (turis Jerman mengunjungi Bali tahun 2019)'
->>> condense_rule("Why did Tokayev cancel his visit to Moscow?", prev)
-'Why did Tokayev cancel his visit to Moscow?'
+>>> condense_rule("Why did Mayor Rahmani delay his trip to Surabaya?", prev)
+'Why did Mayor Rahmani delay his trip to Surabaya?'
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ __all__ = ["condense_rule", "follow_up_reason", "is_follow_up", "history_text", 
 _ELLIPSIS = re.compile(r"^\W*(?:(?:dan|lalu|terus|kemudian|and|so|then)\s+)?(?:what about|how about|what of|"
                        r"and what about|bagaimana dengan|gimana dengan|bagaimana kalau|lalu bagaimana|"
                        r"terus bagaimana)\b", re.I)
-# Openings that are ellipses only when no question word follows ("Kalau di Georgia?" but not "Kalau ..., siapa ...?").
+# Openings that are ellipses only when no question word follows ("Kalau di Lombok?" but not "Kalau ..., siapa ...?").
 _SOFT_ELLIPSIS = re.compile(r"^\W*(?:kalau|sedangkan|sementara itu|and|dan|lalu|terus)\b", re.I)
 # Closed word classes (Indonesian + English).
 _PERSONAL = frozenset("dia ia beliau mereka he she it they him them".split())
@@ -57,7 +57,7 @@ def _is_number(w: str) -> bool:
 
 
 def _nya(w: str) -> bool:
-    """An Indonesian word with the possessive/pronoun suffix -nya ("jabatannya"), not a se-…-nya adverb
+    """An Indonesian word with the possessive/pronoun suffix -nya ("rumahnya"), not a se-…-nya adverb
     ("sebelumnya") nor a function word ending so ("hanya", "punya")."""
     lw = w.lower()
     return (lw.endswith("nya") and len(lw) > 5 and lw not in STOPWORDS and lw not in QUESTION_WORDS
@@ -113,11 +113,11 @@ def _unresolved_reference(tokens: list[str], names: list[int], content: list[int
 def follow_up_reason(question: str) -> str:
     """Why ``question`` cannot stand alone ("" when it can): ``ellipsis``, ``fragment`` or ``reference: <word>``.
 
-    >>> follow_up_reason("What about Georgia?"), follow_up_reason("Kapan?")
+    >>> follow_up_reason("What about Lombok?"), follow_up_reason("Kapan?")
     ('ellipsis', 'fragment')
-    >>> follow_up_reason("Mengapa mereka pergi ke perbatasan?")
+    >>> follow_up_reason("Mengapa mereka menutup bandara?")
     'reference: mereka'
-    >>> follow_up_reason("Why did the defence minister lose his job?")
+    >>> follow_up_reason("Why did the harbour master change his plan?")
     ''
     """
     if _ELLIPSIS.search(question):
@@ -125,7 +125,7 @@ def follow_up_reason(question: str) -> str:
     tokens = words(question)
     names, content, asks = _classify(tokens)
     if _SOFT_ELLIPSIS.search(question) and not asks and not content and len(names) <= 3:
-        return "ellipsis"  # "Dan Georgia?", "Kalau di Uzbekistan?"
+        return "ellipsis"  # "Dan Lombok?", "Kalau di Sumbawa?"
     ref = _unresolved_reference(tokens, names, content)
     if ref and content:  # a predicate of its own, the referent missing: "Who replaced him?"
         return f"reference: {ref}"
@@ -142,12 +142,12 @@ def is_follow_up(question: str) -> bool:
 def condense_rule(question: str, history: list[Turn]) -> str:
     """``question`` made searchable on its own when it is a follow-up (unchanged otherwise).
 
-    * an ellipsis that brings its own described subject ("What about the talks in London?") takes the opening
-      question words of the topic's question ("When the talks in London?"); a short one ("Dan Georgia?") also gets
+    * an ellipsis that brings its own described subject ("What about the festival in Medan?") takes the opening
+      question words of the topic's question ("When the festival in Medan?"); a short one ("Dan Lombok?") also gets
       the topic's words in brackets;
-    * a personal or possessive reference ("Apa yang dia instruksikan kepada pemerintahnya?") gets the names it may
+    * a personal or possessive reference ("Apa yang dia sampaikan kepada wartawan?") gets the names it may
       refer to: those of the topic's questions and the new ones of the last answer;
-    * a demonstrative ("negara itu", "that time") or a fragment ("Kapan?") gets the topic's words and those names.
+    * a demonstrative ("kota itu", "that week") or a fragment ("Kapan?") gets the topic's words and those names.
     """
     if not history:
         return question
@@ -183,8 +183,8 @@ def answer_form(searched: str) -> str:
     """The question a :func:`condense_rule` rewrite asks, without the bracketed words added for retrieval: the
     answerer judges sentences by it, so the earlier topic's words do not pull the earlier answer back.
 
-    >>> answer_form("Dan berapa yang meninggalkan negara itu? (orang Rusia memasuki Kazakhstan)")
-    'Dan berapa yang meninggalkan negara itu?'
+    >>> answer_form("Dan berapa yang meninggalkan pulau itu? (turis Jerman mengunjungi Bali)")
+    'Dan berapa yang meninggalkan pulau itu?'
     """
     head, sep, tail = searched.rpartition(" (")
     return head if sep and tail.endswith(")") and "(" not in tail and head.strip() else searched
@@ -230,7 +230,7 @@ def _answer_names(answer: str, known: set[str], limit: int = 3) -> list[str]:
 
 def _topic_turns(history: list[Turn], limit: int = 3) -> list[Turn]:
     """The turns that set the topic: back from the last question to the last one that stood alone (at most
-    ``limit``), oldest first ("What about Georgia?" after a follow-up still finds the first question's topic)."""
+    ``limit``), oldest first ("What about Lombok?" after a follow-up still finds the first question's topic)."""
     turns: list[Turn] = []
     for turn in reversed(history[-limit:]):
         turns.insert(0, turn)

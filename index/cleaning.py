@@ -3,7 +3,8 @@
 Two shapes are recognised, in any language the patterns cover (Indonesian and English):
 
 * **Headline lists** ("Populer", "UPDATE", "Baca juga" blocks): a run of short lines without sentence-final
-  punctuation in which at least two lines are bare timestamps ("Senin, 29 Desember 2025 | 10:12", "2 jam lalu").
+  punctuation in which at least two lines are bare timestamps (a date with or without a time, "Kamis, 4 Juli 2024 | 08:30", "July 4, 2024 8:30 am", or
+  "2 jam lalu").
   The whole run goes, with the short section labels around it ("Selengkapnya", "UPDATE").
 * **Calls to action** (subscription ads, "klik di sini", "Baca juga:", "Follow us"): a line whose wording is an
   invitation to subscribe, click, download or follow rather than reporting.

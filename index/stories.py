@@ -1,9 +1,13 @@
 """Group articles that tell the same story (near-duplicates from different outlets) under one story id.
 
 Two articles are one story when several of each one's sentences have a close paraphrase in the other (content-word
-Jaccard ≥ 0.25, at least 3 sentences and 10% of the shorter article, both ways). Measured on the sample: the two
-reports of Russians fleeing to Kazakhstan share 4–5 such sentences; unrelated articles on the same country share 0–1.
-Candidate pairs come from an inverted index of each article's rarest terms, so the cost stays near-linear.
+Jaccard ≥ 0.25, at least 3 sentences and 10% of the shorter article, both ways). Candidate pairs come from an
+inverted index of each article's rarest terms, so the cost stays near-linear.
+
+Every threshold below is set by hand, not fitted: they were chosen by looking at the five sample articles (the two
+reports of one event share 4–5 such sentences, unrelated articles about the same country 0–1), which is too few
+pairs to fit or to test them on. They decide which passages show the same ``story_id``, and they matter to answers
+only where a per-story cap is set (the fitted selection sets none; ``ASSISTANT_MAX_PER_STORY`` can).
 
 The story id is shown with each passage (``story_id``); retrieval no longer caps passages per story unless the fitted
 selection says so (``assistant/fitted/retrieval-selection-*.json``: no cap was chosen on multi-paragraph news, where a
@@ -17,11 +21,12 @@ from collections import Counter, defaultdict
 
 __all__ = ["assign_stories"]
 
-_JACCARD = 0.25
-_MIN_SHARED = 3
-_MIN_FRACTION = 0.10
-_SIGNATURE_TERMS = 40
-_MIN_SIGNATURE_OVERLAP = 4
+# set by hand (see the module docstring)
+_JACCARD = 0.25  # two sentences are a paraphrase at this content-word Jaccard
+_MIN_SHARED = 3  # paraphrased sentences each way for one story
+_MIN_FRACTION = 0.10  # ... and at least this share of the shorter article's sentences
+_SIGNATURE_TERMS = 40  # an article's rarest terms indexed to find candidate pairs
+_MIN_SIGNATURE_OVERLAP = 4  # shared signature terms for a pair to be compared at all
 
 
 def _matched(a: list[frozenset[str]], b: list[frozenset[str]]) -> int:
