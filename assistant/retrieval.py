@@ -32,6 +32,7 @@ import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -122,6 +123,9 @@ class RetrievalResult:
     # picks from these. Without ``pool`` they are the passages themselves.
     pool: list[Passage] = field(default_factory=list)
     pool_reasons: list[Candidate] = field(default_factory=list)
+    # the trained reader's spans in each of ``passages`` (set when the reader reranked them; see
+    # :func:`assistant.reader_answer.rerank`), which the default answerer reuses instead of reading again
+    spans: list[list[Any]] | None = None
 
     def ranked(self) -> list[RankedPassage]:
         return [
