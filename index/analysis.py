@@ -2,10 +2,13 @@
 
 Sastrawi only strips an affix when the remaining root is in its Indonesian dictionary, so English words and names
 pass through unchanged ("extradited" stays, "mengekstradisi" → "ekstradisi"). Numbers are normalised so that
-``7.644``, ``7,644`` and ``7644`` are one term.
+``7.644``, ``7,644`` and ``7644`` are one term. Its dictionary also yields odd roots ("memasuki" → "pasuk",
+"mengunjungi" → "unjung"); queries and passages are stemmed alike, so they still meet.
 
->>> analyze("Orang-orang Rusia memasuki Kazakhstan, 100.000 orang!")
-['orang', 'rusia', 'masuk', 'kazakhstan', '100000', 'orang']
+>>> analyze("Warga Kazakhstan membangun jembatan, 100.000 orang!")
+['warga', 'kazakhstan', 'bangun', 'jembatan', '100000', 'orang']
+>>> analyze("mengekstradisi extradited memasuki")
+['ekstradisi', 'extradited', 'pasuk']
 """
 
 from __future__ import annotations
