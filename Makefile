@@ -11,7 +11,7 @@ export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install install-test run index test lint bench fit report clean
+.PHONY: install install-test run index test test-fast lint bench fit report train clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -50,20 +50,34 @@ lint: install
 test: install-test lint
 	$(VENV)/bin/pytest
 
+# Unit tests and the modules' doctest examples only: no server, no browser, no llama.cpp (about 2 minutes on 2 cores).
+test-fast: install
+	$(VENV)/bin/pytest tests/unit assistant index ui -m "not slow and not server and not browser"
+
 bench: install
 	BENCH_COMMAND="make bench" $(PY) benchmarks/run_all.py
 
-# Refit every fitted constant on FacQA-train's fit part (chosen on its choose part); see README "Fitted constants".
+# Train the reader (answer spans + no-answer) from the bundled encoder on data/reader's fit part; writes the shipped
+# delta to assistant/fitted/reader/ (resumable: checkpoints in training/work/). LIMIT=N: a quick run on N questions.
+# The full run (LIMIT unset) took the wall time in assistant/fitted/reader/MODEL_CARD.md on 2 cores.
+LIMIT ?= 0
+train: install
+	$(PY) -m training.reader_data
+	$(PY) -m training.train_reader --freeze-layers 4 --limit $(LIMIT) $(TRAIN_ARGS)
+
+# Refit every fitted constant on the fit parts (FacQA-train, data/articles-qa), chosen on their choose parts; docs/fitting.md.
 fit: install
 	$(PY) benchmarks/fit_retrieval.py
 	$(PY) benchmarks/fit_duplicates.py
-	$(PY) benchmarks/fit_answers.py
+	$(PY) benchmarks/fit_articles_retrieval.py
+	$(PY) benchmarks/fit_reader_answers.py --fresh
 	$(PY) benchmarks/fit_support.py
 
-# Held-out figures (FacQA-train's report part) and the dev smoke test; writes benchmarks/results/*_report.json.
+# Held-out figures on the report parts and the dev smoke test; writes benchmarks/results/*.json.
 report: install
 	$(PY) benchmarks/report_retrieval.py
-	$(PY) benchmarks/report_answers.py
+	$(PY) benchmarks/articles_qa_retrieval.py
+	$(PY) benchmarks/report_reader.py
 
 clean:
 	rm -rf .index test-artifacts .pytest_cache

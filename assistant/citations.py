@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.extractive import Pick
 from assistant.fusion import FITTED_DIR, fitted_stem
 from assistant.models import Citation
+from assistant.reader_answer import Pick
 from index.analysis import analyze, normalize_number
 from index.chunking import split_sentences
 from index.embedding import Embedder

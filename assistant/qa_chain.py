@@ -28,17 +28,17 @@ from langchain_core.runnables import (
 )
 from langchain_core.runnables.utils import AddableDict
 
-from assistant.answer_model import load_answer_model
 from assistant.backends import is_extractive, make_chat_model
 from assistant.citations import citations_from_picks, load_support_model, verify_generated
 from assistant.condense import answer_form, condense_rule, history_text, is_follow_up
 from assistant.errors import BackendUnavailable
-from assistant.extractive import answer_extractively
 from assistant.injection import redact_passage
 from assistant.library import Library
 from assistant.models import Answer, Turn
 from assistant.prompts import REFUSALS, PromptTemplate, load_prompt
 from assistant.question import QuestionInfo, analyse_question, clean_question, validate_question
+from assistant.reader_answer import compose, load_policy, rerank
+from assistant.reader_model import ReaderModel, load_reader
 from assistant.retrieval import Filters, RetrievalResult, retrieve
 from assistant.settings import Settings
 from index import IndexReader
@@ -89,7 +89,7 @@ class QAChain:
             return self.prepare(inp["question"], inp.get("history") if rewrite else None, backend, language)
 
         def find(inp: dict[str, Any]) -> RetrievalResult:
-            return retrieve(inp["reader"], self.settings, inp["info"], top_k, filters)
+            return self.find(inp["reader"], inp["info"], top_k, filters)
 
         def answer(chunks: Iterator[dict[str, Any]], config: RunnableConfig | None = None) -> Iterator[AddableDict]:
             yield from self.answer_events(_merged(chunks), backend, config)
@@ -124,6 +124,23 @@ class QAChain:
         chosen = language if language and language != "auto" else self.settings.answer_language
         return {"question": q, "standalone": standalone, "info": info, "asked": asked, "reader": reader,
                 "language": chosen if chosen != "auto" else typed.language, "condense_ms": _ms(t0)}
+
+    def find(self, reader: IndexReader, info: QuestionInfo, top_k: int | None = None,
+             filters: Filters | None = None) -> RetrievalResult:
+        """Retrieval, then (``settings.rerank``) the trained reader's rerank of the fitted pool
+        (:func:`assistant.reader_answer.rerank`): its ``top_k`` best, with their spans."""
+        k = top_k or self.settings.top_k
+        if not self.settings.rerank:
+            return retrieve(reader, self.settings, info, k, filters)
+        t0 = time.perf_counter()
+        policy = load_policy()
+        result = retrieve(reader, self.settings, info, k, filters, pool=max(k, policy.pool))
+        out = rerank(self.reader_model(), result, k)
+        out.elapsed_ms = _ms(t0)
+        return out
+
+    def reader_model(self) -> ReaderModel:
+        return load_reader(self.settings.model_cache_dir.expanduser(), self.settings.threads)
 
     def condense(self, question: str, history: list[Turn], llm: str) -> str:
         """The standalone form of a follow-up (the question itself when it stands alone): by rule for the extractive
@@ -176,16 +193,16 @@ class QAChain:
         """Quote the answering sentences (or refuse). ``asked``: a rewritten follow-up without its retrieval-only words
         (:func:`assistant.condense.answer_form`): sentences are judged by it, the passages having been found with the
         whole rewrite."""
-        s = self.settings
-        model = load_answer_model(s.embedder, s.chunk_tokens, s.chunk_overlap)
-        info, vector = result.question, result.query_vector
-        if asked is not None:
-            info, vector = asked, reader.embedder.embed_query(asked.text)
-        ex = answer_extractively(info, result.passages, reader, vector, result.scores, model)
+        model = self.reader_model()
+        info = asked if asked is not None else result.question
+        spans = result.spans
+        if spans is None or asked is not None:  # not reranked, or judged by another form than the one searched
+            spans = model.read(info.text, [p.text for p in result.passages])
+        ex = compose(info, result.passages, spans, load_policy(), model)
         by_article = result.question.is_("compare")
         text = ex.answer_text(result.passages, language, by_article) if not ex.abstained else REFUSALS[language]
         return {"text": text, "citations": citations_from_picks(ex.picks, result.passages), "removed": [],
-                "abstained": ex.abstained, "notes": [model.note] if model.note else []}
+                "abstained": ex.abstained, "notes": []}
 
     def verify(self, raw: str, result: RetrievalResult, language: str, reader: IndexReader) -> dict[str, Any]:
         """A chat model's answer with only the citations its passages back (see :mod:`assistant.citations`)."""

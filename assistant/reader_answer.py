@@ -49,13 +49,17 @@ class AnswerPolicy:
     answer_at: float  # refuse when the best span's margin over no-answer is below this
     more_at: float  # further spans at least this good add their sentences
     pool: int  # passages the reader reads (and reranks) per question
+    # refuse when the answer's article lacks a name of the question that other passages handed over hold (the
+    # reader found a like passage about something else: another island's ferry price, another company's layoffs)
+    require_names: bool = False
     figures: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
 def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    return AnswerPolicy(float(raw["answer_at"]), float(raw["more_at"]), int(raw["pool"]), raw.get("figures", {}))
+    return AnswerPolicy(float(raw["answer_at"]), float(raw["more_at"]), int(raw["pool"]),
+                        bool(raw.get("require_names", False)), raw.get("figures", {}))
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,14 @@ def read_and_rerank(model: ReaderModel, question: str, pool: list[Passage], top_
     return order[:top_k], spans
 
 
+def names_lacking(info: QuestionInfo, lead: Sentence, passages: list[Passage]) -> list[str]:
+    """The question's names (capitalised words) that some passage handed over holds but the lead's article lacks."""
+    doc = (lead.passage.document or lead.passage.text).casefold()
+    held = [n for n in dict.fromkeys(info.names) if not n[0].isdigit()
+            and any(n.casefold() in p.text.casefold() for p in passages)]
+    return [n for n in held if n.casefold() not in doc]
+
+
 def _sentence_of(sents: list[Sentence], n: int, p: Passage, span: Span) -> Sentence | None:
     at = p.start + span.start
     for s in sents:
@@ -165,10 +177,11 @@ def _scored(sents: list[Sentence], passages: list[Passage], spans: list[list[Spa
 
 
 def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]], policy: AnswerPolicy,
-            model: ReaderModel | None = None) -> ReaderAnswer:
+            model: ReaderModel | None = None, sents: list[Sentence] | None = None) -> ReaderAnswer:
     """The answer from the reader's spans over ``passages`` (see the module docstring); ``model`` reads each part
-    of a multi-part question (without it, parts are not read separately)."""
-    sents = candidate_sentences(passages)
+    of a multi-part question (without it, parts are not read separately); ``sents``: ``passages``' candidate
+    sentences when the caller has them already."""
+    sents = candidate_sentences(passages) if sents is None else sents
     scored = _scored(sents, passages, spans)
     asks = list(info.asks) if model is not None and len(info.asks) > 1 else []
     part_best: list[tuple[str, tuple[float, Span, Sentence] | None]] = []
@@ -179,6 +192,10 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
     best = scored[0][0] if scored else float("-inf")
     if best < policy.answer_at and not answered:
         return ReaderAnswer([], True, best, reason=f"reader margin {best:.2f} < {policy.answer_at:.2f}")
+    if policy.require_names and best >= policy.answer_at:
+        lacking = names_lacking(info, scored[0][2], passages)
+        if lacking and not answered:
+            return ReaderAnswer([], True, best, reason=f"the answer's article does not name {', '.join(lacking)}")
     missing: list[str] = []
     chosen: list[tuple[float, Span, Sentence]] = []
     if best >= policy.answer_at:

@@ -55,8 +55,12 @@ def _delta_fingerprint(delta_dir: Path) -> str:
 def build_torch_reader(base: Path, delta_dir: Path):
     """The reader as a torch module (``forward(ids, mask) -> (start_logits, end_logits)``), base + delta."""
     import torch
+    import transformers
     from safetensors.numpy import load_file
     from transformers import AutoModel
+
+    transformers.logging.set_verbosity_error()  # the base folder's pooler, unused here, is not news
+    transformers.logging.disable_progress_bar()
 
     class Reader(torch.nn.Module):
         def __init__(self) -> None:

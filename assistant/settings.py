@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # answering
     llm: str = Field(
         "extractive",
-        description="Answer backend: `extractive` (offline, no model), `openai:<model>` (any OpenAI-compatible "
+        description="Answer backend: `extractive` (offline: the trained reader quotes the passages), `openai:<model>` (any OpenAI-compatible "
         "server) or `ollama:<model>`.",
     )
     openai_base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible server (…/v1).")
@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         8, ge=TOP_K_RANGE[0], le=TOP_K_RANGE[1],
         description="Passages given to the answerer (8: fitted on data/articles-qa, `top_k` in "
         "assistant/fitted/retrieval-selection-*.json; ~3,800 characters of multi-paragraph news).",
+    )
+    rerank: bool = Field(
+        True, description="Rerank the retrieved pool with the trained reader (its pool size is fitted: "
+        "assistant/fitted/reader-answer.json) before handing `top_k` passages to the answerer.",
     )
     candidates: int | None = Field(
         None, ge=5, le=200,

@@ -6,8 +6,9 @@
   FacQA-train's fit part (each question also with its paragraph removed from the pool); then the same for the
   choose parts.
 * Grid: pool (passages read and reranked) × ``answer_at`` (refusal threshold on the best span's margin) ×
-  ``more_at`` (further sentences), scored by :func:`reader_runs.objective` (answer accuracy on answerable runs +
-  refusal rate on unanswerable ones), articles-qa and FacQA weighted equally, among settings whose refusals are at
+  ``more_at`` (further sentences) × ``require_names`` (refuse when the answer's article lacks a question name
+  that other passages hold), scored by :func:`reader_runs.objective` (the share of runs handled right: answerable
+  ones answered correctly, unanswerable ones refused), articles-qa and FacQA weighted equally, among settings whose refusals are at
   least ``MIN_REFUSAL_PRECISION`` unanswerable runs on FacQA's fit part (the issue's bar).
 * The ``KEEP`` best on fit go to choose, where the best is kept; written to ``assistant/fitted/reader-answer.json``
   with its fit and choose figures.
@@ -83,8 +84,8 @@ def main() -> None:
     top_k = settings.top_k
     fit = {n: runs(n, settings, args.fresh) for n in ("aq-fit", "facqa-fit")}
     grid = []
-    for pool, at, off in itertools.product(POOLS, ANSWER_AT, MORE_AT_OFFSETS):
-        policy = AnswerPolicy(at, at + off, pool)
+    for pool, at, off, names in itertools.product(POOLS, ANSWER_AT, MORE_AT_OFFSETS, (False, True)):
+        policy = AnswerPolicy(at, at + off, pool, names)
         figs = evaluate(fit, policy, top_k)
         if figs["facqa-fit"]["refusal_precision"] < MIN_REFUSAL_PRECISION:
             continue
@@ -97,12 +98,13 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=root()).stdout.strip()
     write_json(POLICY_PATH, {
-        "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool,
+        "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool, "require_names": best.require_names,
         "figures": {"fit": fit_figs, "choose": choose_figs, "grid_size": len(grid), "top_k": top_k,
                     "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder,
                     "git_commit": commit, "min_refusal_precision": MIN_REFUSAL_PRECISION},
     })
-    print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}")
+    print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}, "
+          f"require_names {best.require_names}")
     for name, figs in {**fit_figs, **choose_figs}.items():
         print(f"  {name:14s} " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                           for k, v in figs.items()))

@@ -1,5 +1,5 @@
 """Query latency on the real FacQA pool and at 1k, 10k and 100k synthetic passages: retrieval alone and end to end
-(``Assistant.ask``, extractive).
+(``Assistant.ask``: retrieval, the trained reader's rerank and answer).
 
 Usage: .venv/bin/python benchmarks/query_latency.py [--sizes 1000,10000,100000] [--embedder NAME]
                                                     [--variants e5-small-int8] [--real-questions 100]
@@ -17,8 +17,8 @@ The default embedder is measured at every size; each ``--variants`` embedder at 
   question is timed once: ``retrieve()`` alone (what the chain's retrieval step runs), then ``Assistant.ask``.
 * Components (largest size): the real ``Assistant.ask`` code path is timed with probes wrapped around this
   process's embedder, Chroma store and BM25 objects (no copy of the chain): query embedding, Chroma query, BM25,
-  the rest of retrieval (fusion, diversity, passage loading), the answerer's own embedding calls (its sentence
-  embeddings), and the rest of answering.
+  the trained reader's runs (reranking the pool, reading each part of a multi-part question), any embedder call
+  after retrieval, and the rest (fusion, selection, composition, citations, LCEL).
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from synthetic import APPROXIMATION, MODEL_CACHE, ROOT, default_embedder, ensure
 
 from assistant.evaluation.metrics import percentile  # noqa: E402 - the repo root is on sys.path after synthetic
 
-GOAL_E2E_P50_MS = 150.0
+GOAL_E2E_P50_MS = 350.0  # issue 26: question p50 <= 350 ms (p95 <= 800 ms) with the reader at the default top-k
+GOAL_E2E_P95_MS = 800.0
 RESULTS = ROOT / "benchmarks" / "results"
 
 
@@ -93,12 +94,16 @@ def components(assistant, qs: list[str]) -> dict[str, float]:
     probe.wrap(reader.embedder, "embed_documents", "embed_passages")
     probe.wrap(reader.store, "search", "chroma")
     probe.wrap(reader.bm25, "search", "bm25")
+    from assistant.reader_model import load_reader
+
+    model = load_reader(assistant.settings.model_cache_dir.expanduser(), assistant.settings.threads)
+    probe.wrap(model, "logits", "reader")
     rows: dict[str, list[float]] = {}
     try:
         for q in qs:
             probe.calls.clear()
             t0 = time.perf_counter()
-            answer = assistant.ask(q)
+            assistant.ask(q)
             total = (time.perf_counter() - t0) * 1000
             # retrieval ends with its BM25 query; later embedder calls belong to the answerer
             bm25_end = max((e for n, _, e in probe.calls if n == "bm25"), default=t0)
@@ -107,18 +112,14 @@ def components(assistant, qs: list[str]) -> dict[str, float]:
                 return sum((e - s) * 1000 for n, s, e in calls if n == name and
                            (after is None or (s >= bm25_end) == after))
 
-            t = answer.timings_ms
             part = {
                 "query embedding": ms("embed_query", after=False),
                 "Chroma query": ms("chroma"),
                 "BM25": ms("bm25"),
             }
-            part["retrieval, rest (fusion, diversity, passages)"] = t.get("retrieve", 0.0) - sum(part.values())
-            part["answer: embedder calls (sentences, question)"] = (ms("embed_passages", after=True)
-                                                                  + ms("embed_query", after=True))
-            part["answer: rest (scoring, citations)"] = t.get("answer", 0.0) - part[
-                "answer: embedder calls (sentences, question)"]
-            part["chain overhead (validation, LCEL)"] = total - t.get("retrieve", 0.0) - t.get("answer", 0.0)
+            part["reader (rerank the pool, read each part)"] = ms("reader")
+            part["answer: embedder calls"] = ms("embed_passages", after=True) + ms("embed_query", after=True)
+            part["rest (fusion, selection, composition, citations, LCEL)"] = total - sum(part.values())
             part["total"] = total
             for k, v in part.items():
                 rows.setdefault(k, []).append(v)
@@ -194,7 +195,7 @@ def main() -> None:
     for size, name in runs:
         rows.append(measure(size, name, qs, with_components=size == top))
         print(f"  {size} passages, {name}: done", file=sys.stderr)
-    print(f"Query latency, extractive answerer, ms (1 warm-up, then each question once): real = FacQA passages and "
+    print(f"Query latency, reader answerer, ms (1 warm-up, then each question once): real = FacQA passages and "
           f"{args.real_questions} of their questions; synthetic* = recombined sample sentences and the {len(qs)} dev "
           "questions (id + en)")
     print(f"{'pool':<10} {'passages':>9} {'embedder':<15} {'retrieval p50':>14} {'p95':>7} {'end-to-end p50':>15} "
@@ -205,8 +206,9 @@ def main() -> None:
               f"{r['retrieval_p95_ms']:>7.1f} {r['e2e_p50_ms']:>15.1f} {r['e2e_p95_ms']:>7.1f}")
     for r in rows:
         if r["passages"] == top and r["pool"] == "synthetic":
-            status = "met" if r["e2e_p50_ms"] <= GOAL_E2E_P50_MS else "NOT met"
-            print(f"goal: end-to-end p50 <= {GOAL_E2E_P50_MS:.0f} ms at {top} passages with {r['embedder']}: {status}")
+            status = "met" if r["e2e_p50_ms"] <= GOAL_E2E_P50_MS and r["e2e_p95_ms"] <= GOAL_E2E_P95_MS else "NOT met"
+            print(f"goal: end-to-end p50 <= {GOAL_E2E_P50_MS:.0f} ms and p95 <= {GOAL_E2E_P95_MS:.0f} ms at {top} "
+                  f"passages with {r['embedder']}: {status}")
     big = [r for r in rows if r["passages"] == top and r["pool"] == "synthetic"]
     print(f"\nWhere one end-to-end question goes at {top} passages (median ms over the dev questions)")
     print(f"  {'':<48}" + "".join(f"{r['embedder']:>15}" for r in big))
@@ -215,7 +217,8 @@ def main() -> None:
     print(f"\n* {APPROXIMATION}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "query_latency.json").write_text(json.dumps(
-        {"rows": rows, "goal_e2e_p50_ms": GOAL_E2E_P50_MS, "note": APPROXIMATION}, indent=2))
+        {"rows": rows, "goal_e2e_p50_ms": GOAL_E2E_P50_MS, "goal_e2e_p95_ms": GOAL_E2E_P95_MS,
+         "note": APPROXIMATION}, indent=2))
 
 
 if __name__ == "__main__":

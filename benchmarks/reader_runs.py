@@ -7,8 +7,9 @@ re-answers without reading again. Question sets:
 
 * ``aq-<part>``: ``data/articles-qa`` (its fit / choose / report part, unanswerables included) over the articles-qa
   + samples index (:func:`articles_qa_data.open_aq_pool`);
-* ``facqa-<part>``: FacQA-train's part over the FacQA + samples pool, each question also *removed*: asked with its
-  own paragraph filtered out of the pool (unanswerable by construction);
+* ``facqa-<part>``: a seeded sample of FacQA-train's part (:data:`FACQA_SAMPLE`) over the FacQA + samples pool,
+  each question also *removed*: asked with its own paragraph filtered out of the pool (unanswerable by
+  construction);
 * ``dev``: the smoke test over the sample articles.
 """
 
@@ -32,12 +33,15 @@ from assistant.reader_answer import AnswerPolicy, ReaderAnswer, compose  # noqa:
 from assistant.reader_model import load_reader  # noqa: E402
 from assistant.reading import Span  # noqa: E402
 from assistant.retrieval import Filters, retrieve  # noqa: E402
+from assistant.sentences import candidate_sentences  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from index import IndexReader  # noqa: E402
 from index.reader import Passage  # noqa: E402
 
 POOL_MAX = 16  # the largest pool the grid tries
-FACQA_FIT_SAMPLE = 300  # FacQA fit questions read (seeded sample; reading all 755 twice costs ~10 min more)
+# FacQA questions read per part (seeded samples, each read twice: as asked and with its paragraph removed); set by
+# hand so that fitting and reporting take minutes on 2 cores, not an hour
+FACQA_SAMPLE = {"fit": 150, "choose": 150, "report": 200}
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Run:
     spans: list[list[Span]]  # the reader's spans per pool passage
     ask_spans: dict[str, dict[str, list[Span]]] = field(default_factory=dict)  # ask text -> passage text -> spans
     baseline: Any = None  # the answer of the answerer before the reader (when collected)
+    views: dict[tuple[int, int], Any] = field(default_factory=dict)  # (pool, top_k) -> reranked passages, spans
 
     @property
     def answerable(self) -> bool:
@@ -109,8 +114,7 @@ def collect(name: str, settings: Settings, baseline: Any = None) -> list[Run]:
     if kind == "facqa":
         reader = open_pool(settings)
         items = part(part_name)
-        if part_name == "fit":
-            items = random.Random(7).sample(items, min(FACQA_FIT_SAMPLE, len(items)))
+        items = random.Random(7).sample(items, min(FACQA_SAMPLE[part_name], len(items)))
         sources = {f.source for f in reader.files()}
         return _collect(reader, settings_for_index(reader), items, model, sources, baseline)
     if kind == "dev":
@@ -122,12 +126,16 @@ def collect(name: str, settings: Settings, baseline: Any = None) -> list[Run]:
 def answer(run: Run, policy: AnswerPolicy, top_k: int, model: Any = None) -> tuple[ReaderAnswer, list[Passage]]:
     """The product's answer for ``run`` under ``policy``: the first ``policy.pool`` passages reranked by the
     reader, its ``top_k`` best composed."""
-    pool = run.pool[: max(policy.pool, top_k)]
-    spans = run.spans[: len(pool)]
-    best = [s[0].score if s else float("-inf") for s in spans]
-    order = sorted(range(len(pool)), key=lambda i: (-best[i], i))[:top_k]
-    passages = [pool[i] for i in order]
-    out = compose(run.info, passages, [spans[i] for i in order], policy, CachedReader(run, model))
+    key = (max(policy.pool, top_k), top_k)
+    if key not in run.views:
+        pool = run.pool[: key[0]]
+        spans = run.spans[: len(pool)]
+        best = [s[0].score if s else float("-inf") for s in spans]
+        order = sorted(range(len(pool)), key=lambda i: (-best[i], i))[:top_k]
+        passages = [pool[i] for i in order]
+        run.views[key] = (passages, [spans[i] for i in order], candidate_sentences(passages))
+    passages, spans, sents = run.views[key]
+    out = compose(run.info, passages, spans, policy, CachedReader(run, model), sents)
     return out, passages
 
 
@@ -143,12 +151,8 @@ def judge(run: Run, text: str, abstained: bool) -> dict[str, float]:
 
 
 def objective(scores: list[dict[str, float]]) -> float:
-    """Balanced: mean answer accuracy over answerable runs + mean refusal over unanswerable ones."""
-    ans = [s for s in scores if s["answerable"]]
-    una = [s for s in scores if not s["answerable"]]
-    a = sum(s["right"] for s in ans) / len(ans) if ans else 0.0
-    u = sum(s["refused"] for s in una) / len(una) if una else 0.0
-    return a + u
+    """The share of runs handled right: an answerable one answered correctly, an unanswerable one refused."""
+    return sum(s["right"] if s["answerable"] else s["refused"] for s in scores) / max(1, len(scores))
 
 
 def root() -> Path:

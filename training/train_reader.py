@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
     step = 0
     ckpt = args.work / "checkpoint.pt"
-    if args.resume and ckpt.exists():
+    if (args.resume or args.export_only) and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
         model.load_state_dict(state["model"], strict=False)
         opt.load_state_dict(state["opt"])

@@ -1,4 +1,4 @@
-"""Question shapes through the real chain (real embedder, Chroma on tmp_path, fitted answer model), over short
+"""Question shapes through the real chain (real embedder, Chroma on tmp_path, the trained reader), over short
 articles written here: why → the cause, list → the items, comparison → one labelled quote per article, two-part →
 a quote for each part the articles answer (the others named as not found when the whole is refused), English
 question → English words around the quotes, unanswerable → refusal."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.extractive import NOT_FOUND
+from assistant.reader_answer import NOT_FOUND
 from assistant.prompts import REFUSALS
 from tests.conftest import assistant_over
 
@@ -81,14 +81,14 @@ def test_a_question_refused_as_a_whole_is_still_answered_for_the_part_that_is_fo
     assert a.answer.endswith(NOT_FOUND["id"].format(parts="“Berapa jumlah penumpang kereta cepat pada bulan Mei”"))
     e = bot.ask("Berapa jumlah penumpang kereta cepat pada bulan Mei dan siapa kepala sekolah di Sukamaju?",
                 language="en")  # answered in English: the words around the quotes and the parts are English
-    assert e.answer.startswith("The articles say (in Indonesian):") and "Ratna Dewi" in e.answer
+    assert "The articles say (in Indonesian):" in e.answer and "Ratna Dewi" in e.answer
     assert e.answer.endswith(NOT_FOUND["en"].format(parts="“Berapa jumlah penumpang kereta cepat pada bulan Mei”"))
 
 
 def test_english_question_gets_english_words_around_unchanged_quotes(bot):
     a = bot.ask("How much did it cost to build the new school in Sukamaju village?")
     assert not a.abstained and a.language == "en"
-    assert a.answer.startswith("The articles say (in Indonesian):") and "dua miliar" in a.answer
+    assert a.answer.split(" — ")[-1].startswith("The articles say (in Indonesian):") and "dua miliar" in a.answer
     for c in a.citations:
         assert f"“{c.quote}”" in a.answer  # the quote itself is unchanged
     r = bot.ask("Which team won the 1998 chess olympiad in Elista?")
@@ -98,15 +98,6 @@ def test_english_question_gets_english_words_around_unchanged_quotes(bot):
 def test_unanswerable_question_is_refused(bot):
     a = bot.ask("Berapa jumlah penumpang kereta cepat pada bulan Mei?")
     assert a.abstained and a.answer == REFUSALS["id"]
-
-
-def test_another_embedder_falls_back_to_the_lexical_scorer_with_a_note():
-    from assistant.answer_model import load_answer_model
-
-    model = load_answer_model("some/other-model", 160, 30)
-    assert "dense" in model.same.without and "some/other-model" in model.note and "fit_answers.py" in model.note
-    own = load_answer_model("e5-small", 160, 30)
-    assert own.note == "" and own.same.without == () and "coverage" in own.cross.without
 
 
 PARAGRAPHS = {

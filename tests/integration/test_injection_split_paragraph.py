@@ -8,7 +8,7 @@ import pytest
 
 from assistant.injection import instruction_spans
 from assistant.retrieval import Filters
-from assistant.sentence_features import candidate_sentences
+from assistant.sentences import candidate_sentences
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.extractive import ExtractiveResult, Pick
 from assistant.injection import (
     WITHHELD,
     fold,
@@ -15,7 +14,8 @@ from assistant.injection import (
     passage_withheld,
     redact_passage,
 )
-from assistant.sentence_features import candidate_sentences
+from assistant.reader_answer import Pick, ReaderAnswer
+from assistant.sentences import candidate_sentences
 from index.language import quote_language
 from index.reader import Passage
 
@@ -108,8 +108,8 @@ def test_an_english_quote_from_an_indonesian_article_is_not_labelled_indonesian(
     doc = f"Harga gandum naik di pasar itu.\n{PLANTED}"
     p = _passage(doc, 0, len(doc), language="id")
     start = doc.index(PLANTED)
-    result = ExtractiveResult([Pick(1, start, start + len(PLANTED), PLANTED)], False, 0.9)
+    result = ReaderAnswer([Pick(1, start, start + len(PLANTED), PLANTED, 5.0)], False, 5.0)
     assert result.answer_text([p], "en") == f"{PLANTED} [1]"
     indonesian = "Harga gandum naik di pasar itu."
-    result = ExtractiveResult([Pick(1, 0, len(indonesian), indonesian)], False, 0.9)
+    result = ReaderAnswer([Pick(1, 0, len(indonesian), indonesian, 5.0)], False, 5.0)
     assert result.answer_text([p], "en") == f"The articles say (in Indonesian): “{indonesian}” [1]"
