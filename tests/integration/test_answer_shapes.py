@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.reader_answer import NOT_FOUND
 from assistant.prompts import REFUSALS
+from assistant.reader_answer import NOT_FOUND
 from tests.conftest import assistant_over
 
 pytestmark = pytest.mark.slow
