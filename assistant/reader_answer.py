@@ -52,14 +52,19 @@ class AnswerPolicy:
     # refuse when the answer's article lacks a name of the question that other passages handed over hold (the
     # reader found a like passage about something else: another island's ferry price, another company's layoffs)
     require_names: bool = False
+    # the refusal threshold for a question in another language than the passage it would quote (the reader is
+    # less sure across languages: it was trained on same-language pairs only); None = ``answer_at``
+    answer_at_cross: float | None = None
     figures: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
 def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
     raw = json.loads(path.read_text(encoding="utf-8"))
+    cross = raw.get("answer_at_cross")
     return AnswerPolicy(float(raw["answer_at"]), float(raw["more_at"]), int(raw["pool"]),
-                        bool(raw.get("require_names", False)), raw.get("figures", {}))
+                        bool(raw.get("require_names", False)), None if cross is None else float(cross),
+                        raw.get("figures", {}))
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,8 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
     sentences when the caller has them already."""
     sents = candidate_sentences(passages) if sents is None else sents
     scored = _scored(sents, passages, spans)
+    if scored and policy.answer_at_cross is not None and scored[0][2].passage.language != info.language:
+        policy = replace(policy, answer_at=policy.answer_at_cross)
     asks = list(info.asks) if model is not None and len(info.asks) > 1 else []
     part_best: list[tuple[str, tuple[float, Span, Sentence] | None]] = []
     for ask in asks:
