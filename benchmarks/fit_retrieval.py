@@ -36,7 +36,7 @@ from retrieval_data import (  # noqa: E402
     write_json,
 )
 
-from assistant.evaluation.run_folder import git_commit as _git_commit  # noqa: E402  (fit_answers, report_answers)
+from assistant.evaluation.run_folder import git_commit as _git_commit  # noqa: E402
 from assistant.fusion import FEATURES, FusionModel, Leg, candidate_features, fitted_path  # noqa: E402
 from assistant.question import analyse_question  # noqa: E402
 from assistant.retrieval import legs  # noqa: E402

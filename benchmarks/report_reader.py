@@ -7,9 +7,10 @@
    ``answer_at`` over the answerable questions, IDK-MRC's unanswerables and the same questions over a foreign
    paragraph (:func:`training.reader_data.foreign_rows`).
 2. **End to end** through the product's retrieval, reranking and composition (:mod:`reader_runs`): articles-qa's
-   report part (by language and type) and FacQA-train's report part (each question also with its paragraph removed),
-   beside the sentence scorer it replaces (``assistant/extractive.py`` at its own top_k of 5) on the same retrieval;
-   the dev smoke test.
+   report part (by language and type) and FacQA-train's report part (each question also with its paragraph removed);
+   the dev smoke test. (The sentence scorer the reader replaced was reported beside it, on the same retrieval at its
+   own top_k of 5, by this script at 569a9cc, before it was removed: ``benchmarks/results/reader_report-*.json``
+   of that commit.)
 3. **Reranking**: hit@5 on FacQA's report part (pool = FacQA + samples): the reader's top 5 of the pool against
    the fused top 5, dense-only and BM25-only.
 
@@ -38,7 +39,6 @@ from assistant.settings import Settings  # noqa: E402
 from training.reader_data import foreign_rows, rows_by_part  # noqa: E402
 
 RESULTS = root() / "benchmarks" / "results"
-OLD_TOP_K = 5  # the replaced answerer's own top_k (the default before this round)
 
 
 def _norm(text: str) -> list[str]:
@@ -90,22 +90,6 @@ def span_report(settings: Settings, answer_at: float, limit: int) -> dict:
         "no_answer_recall": ci([float(not p) for _, p in none_true]),
         "no_answer_n": {"predicted": len(none_pred), "true": len(none_true)},
     }
-
-
-def _old_answerer(settings: Settings):
-    from assistant.answer_model import load_answer_model
-    from assistant.extractive import answer_extractively
-    from assistant.prompts import REFUSALS
-
-    model = load_answer_model(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
-
-    def run(reader, result):
-        passages, scores = result.passages[:OLD_TOP_K], result.scores[:OLD_TOP_K]
-        ex = answer_extractively(result.question, passages, reader, result.query_vector, scores, model)
-        text = ex.answer_text(passages, result.question.language, result.question.is_("compare"))
-        return (REFUSALS[result.question.language] if ex.abstained else text), ex.abstained
-
-    return run
 
 
 def end_to_end(rs: list[Run], top_k: int, by_type: bool) -> dict:
@@ -170,12 +154,11 @@ def main() -> None:
     args = ap.parse_args()
     settings = Settings(embedder=args.embedder)
     policy = load_policy()
-    old = _old_answerer(settings)
     from reader_runs import collect
 
     sets = {}
     for name in ("aq-report", "facqa-report", "dev"):
-        sets[name] = collect(name, settings, baseline=old)
+        sets[name] = collect(name, settings)
     report = {
         "command": "python benchmarks/report_reader.py --embedder " + args.embedder
                    + (f" --limit {args.limit}" if args.limit else ""),

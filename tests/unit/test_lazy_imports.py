@@ -48,7 +48,7 @@ def test_index_modules_do_not_import_gradio_or_models(module):
 
 
 def test_answering_modules_do_not_import_gradio():
-    assert "gradio" not in _loaded_after("import assistant.chain, assistant.retrieval, assistant.extractive")
+    assert "gradio" not in _loaded_after("import assistant.chain, assistant.retrieval, assistant.reader_answer")
 
 
 def test_ask_through_a_server_loads_no_model_index_or_gradio():
