@@ -33,9 +33,10 @@ def test_dev_set_floors(dev_answers, settings):
         _norm(ref) in _norm(a.answer) for ref in [i["answer"], *i["answer_aliases"]]))
     answered = sum(1 for _, a in answerable if not a.abstained)
     abstained = sum(1 for _, a in unanswerable if a.abstained)
-    # Regression floors under the smoke-test figures of `make report` (the refusal threshold is fitted on FacQA for
-    # refusal precision >= 0.9, which costs some false refusals here: 3 of 25 answerables at the last report).
-    assert answered / len(answerable) >= 0.8
+    # Regression floors under the smoke-test figures of `make report` (benchmarks/report_reader.py: the reader's
+    # refusal threshold, fitted on FacQA and articles-qa, refuses 8 of the 25 answerables here, most of them English
+    # questions over Indonesian articles: a known limit of the reader, see its model card).
+    assert answered / len(answerable) >= 0.6
     assert contains / len(answerable) >= 0.4  # verbatim reference; the eval's broader measures are higher
     assert abstained / len(unanswerable) >= 0.6
     for _, a in dev_answers:
