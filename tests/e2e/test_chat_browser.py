@@ -160,8 +160,9 @@ def test_each_answer_keeps_its_own_sources_and_the_panel_scrolls_in_its_box(page
     expect(page.locator("#a2-cite-1")).to_contain_text("Putin")
     # the citation picker lists the citations of every answer
     page.locator("#cite-pick input").click()
-    expect(page.get_by_role("option")).to_have_count(2)
-    page.get_by_role("option").filter(has_text="Answer 1").click()
+    options = page.get_by_role("option")
+    expect(options.filter(has_text="Answer 2").first).to_be_visible()  # every answer's citations, each labelled
+    options.filter(has_text="Answer 1").first.click()
     page.locator("#open-article").click()
     expect(page.locator("#article-view mark#hl")).to_contain_text("64.234")
     # a third answer (three closest passages): three groups open, 5 cards, more than the panel's height
