@@ -49,8 +49,8 @@ class AnswerPolicy:
     answer_at: float  # refuse when the best span's margin over no-answer is below this
     more_at: float  # further spans at least this good add their sentences
     pool: int  # passages the reader reads (and reranks) per question
-    # refuse when the answer's article lacks a name of the question that other passages handed over hold (the
-    # reader found a like passage about something else: another island's ferry price, another company's layoffs)
+    # quote only sentences naming one of the question's distinctive names (held by some passages, not all), and
+    # refuse when none scores enough: never another island's ferry price for the one asked about
     require_names: bool = False
     # the refusal threshold for a question in another language than the passage it would quote (the reader is
     # less sure across languages: it was trained on same-language pairs only); None = ``answer_at``
@@ -153,12 +153,12 @@ def read_and_rerank(model: ReaderModel, question: str, pool: list[Passage], top_
     return order[:top_k], spans
 
 
-def names_lacking(info: QuestionInfo, lead: Sentence, passages: list[Passage]) -> list[str]:
-    """The question's names (capitalised words) that some passage handed over holds but the lead's article lacks."""
-    doc = (lead.passage.document or lead.passage.text).casefold()
-    held = [n for n in dict.fromkeys(info.names) if not n[0].isdigit()
-            and any(n.casefold() in p.text.casefold() for p in passages)]
-    return [n for n in held if n.casefold() not in doc]
+def distinctive_names(info: QuestionInfo, passages: list[Passage]) -> list[str]:
+    """The question's names (capitalised words, casefolded) that some but not all of ``passages`` hold: what tells
+    the asked-about thing from its neighbours ("Rubiah" among ferry reports that all name "Pulau")."""
+    texts = [p.text.casefold() for p in passages]
+    names = [n.casefold() for n in dict.fromkeys(info.names) if not n[0].isdigit()]
+    return [n for n in names if 0 < sum(n in t for t in texts) < len(texts)]
 
 
 def _sentence_of(sents: list[Sentence], n: int, p: Passage, span: Span) -> Sentence | None:
@@ -188,6 +188,10 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
     sentences when the caller has them already."""
     sents = candidate_sentences(passages) if sents is None else sents
     scored = _scored(sents, passages, spans)
+    if policy.require_names:  # only quotes that name something the question names and only some passages hold
+        need = distinctive_names(info, passages)
+        if need:
+            scored = [t for t in scored if any(n in t[2].text.casefold() for n in need)]
     if scored and policy.answer_at_cross is not None and scored[0][2].passage.language != info.language:
         policy = replace(policy, answer_at=policy.answer_at_cross)
     asks = list(info.asks) if model is not None and len(info.asks) > 1 else []
@@ -199,10 +203,6 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
     best = scored[0][0] if scored else float("-inf")
     if best < policy.answer_at and not answered:
         return ReaderAnswer([], True, best, reason=f"reader margin {best:.2f} < {policy.answer_at:.2f}")
-    if policy.require_names and best >= policy.answer_at:
-        lacking = names_lacking(info, scored[0][2], passages)
-        if lacking and not answered:
-            return ReaderAnswer([], True, best, reason=f"the answer's article does not name {', '.join(lacking)}")
     missing: list[str] = []
     chosen: list[tuple[float, Span, Sentence]] = []
     if best >= policy.answer_at:
