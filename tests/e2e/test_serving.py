@@ -57,11 +57,10 @@ def _items() -> dict[str, dict]:
     return items
 
 
-def _correct(item: dict, answer: dict) -> bool:
-    from assistant.evaluation.metrics import answer_correct
-
-    return answer_correct(answer["answer"], answer["abstained"], item["answer"], item.get("answer_aliases") or [],
-                          item.get("evidence") or [])
+def _whole(answer: dict) -> bool:
+    """An answer with its citations, or a refusal: never an error or a half answer (what concurrency could break;
+    whether the reader is right is measured by benchmarks/report_reader.py, not here)."""
+    return bool(answer["answer"]) and (answer["abstained"] or bool(answer["citations"]))
 
 
 @pytest.fixture(scope="module")
@@ -204,12 +203,12 @@ def test_twenty_concurrent_questions_all_answered(server, client):
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "concurrency.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print("\nconcurrency:", json.dumps(report))
-    by_question: dict[str, str] = {}
+    alone = {item["id"]: client.predict(item["question"], api_name="/ask")["answer"] for item in items.values()}
     for item, (answer, _) in zip(batch, results, strict=True):
         assert answer["question"] == item["question"], "an answer came back for another question"
-        assert _correct(item, answer), (item["id"], answer["answer"][:300])
-        # the same question asked twice at once gets the same answer text
-        assert by_question.setdefault(item["id"], answer["answer"]) == answer["answer"], item["id"]
+        assert _whole(answer), (item["id"], answer["answer"][:300])
+        # asked at once with 19 others, a question gets the answer it gets alone
+        assert answer["answer"] == alone[item["id"]], item["id"]
 
 
 def test_article_added_while_questions_are_answered(server, client, tmp_path):
@@ -257,7 +256,7 @@ def test_article_added_while_questions_are_answered(server, client, tmp_path):
     assert len(done) >= 4
     by_id = {item["id"]: item for item in items}
     for _, _, item_id, answer in done:
-        assert _correct(by_id[item_id], answer), (item_id, answer["answer"][:300])
+        assert answer["question"] == by_id[item_id]["question"] and _whole(answer), (item_id, answer["answer"][:300])
     overlapping = [d for d in done if d[0] < b1 and d[1] > b0]
     print(f"\nbuild took {b1 - b0:.1f} s; {len(done)} answers, {len(overlapping)} overlapping the build")
     assert overlapping, "no question was being answered while the article was indexed"
