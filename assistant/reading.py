@@ -7,7 +7,7 @@ windows and decode spans the same way.
   question capped at ``MAX_QUESTION`` tokens, windows overlapping by ``stride`` tokens), each with the character
   offsets of its passage tokens.
 * :func:`best_spans`: from the start/end logits of one window, the best spans (start ≤ end, at most
-  ``max_answer`` tokens, passage tokens only) as character offsets, with their score minus the no-answer score
+  ``max_answer`` tokens, passage tokens only, never across a line break) as character offsets, with their score minus the no-answer score
   (the ``<s>`` position): above 0 the window holds an answer by the model's reading.
 
 >>> w = windows(tokenizer, "Siapa?", "Budi datang.")  # doctest: +SKIP
@@ -98,8 +98,8 @@ def best_spans(start_logits: np.ndarray, end_logits: np.ndarray, window: Window,
             a += 1
         while b > a and (passage[b - 1].isspace() or passage[b - 1] in ",;:"):
             b -= 1
-        if b <= a or any(a < tb and ta < b for ta, tb in taken):
-            continue
+        if b <= a or "\n" in passage[a:b] or any(a < tb and ta < b for ta, tb in taken):
+            continue  # empty, across a line break (an answer never runs from one paragraph into the next), or taken
         out.append(Span(a, b, score - null, null))
         taken.append((a, b))
         if len(out) >= n:
