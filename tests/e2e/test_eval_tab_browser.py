@@ -110,7 +110,9 @@ def test_a_run_draws_charts_with_one_progress_bar_and_compares_with_the_earlier_
     page.locator("#eval-upload").get_by_text(qset.name).first.wait_for()
     page.locator("#eval-run").click()
     page.locator("#eval-status .progress-text, #eval-status .progress-level").first.wait_for()
-    assert _visible_progress_bars(page) and set(_visible_progress_bars(page)) == {"eval-status"}
+    # the progress shown above appeared on the status line; whatever is still showing is there alone (a short run
+    # may already be over here: then nothing shows, which is no second bar either)
+    assert set(_visible_progress_bars(page)) <= {"eval-status"}
     expect(page.locator("#eval-status")).to_contain_text("Ran 3 questions", timeout=WAIT_MS)
 
     # the charts: a Vega drawing with one bar per group (overall + the set's one type) and a histogram

@@ -56,7 +56,6 @@ def test_list_gathers_the_items(bot):
         assert item in a.answer
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: the second outlet's figure scores below the refusal threshold, so only one article is quoted")
 def test_comparison_quotes_each_article_with_its_outlet(bot):
     a = bot.ask("Berapa pedagang Pasar Kota Lama yang pindah ke lapangan parkir menurut masing-masing artikel?")
     assert not a.abstained
