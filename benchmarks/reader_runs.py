@@ -52,7 +52,6 @@ class Run:
     pool: list[Passage]
     spans: list[list[Span]]  # the reader's spans per pool passage
     ask_spans: dict[str, dict[str, list[Span]]] = field(default_factory=dict)  # ask text -> passage text -> spans
-    baseline: Any = None  # the answer of the answerer before the reader (when collected)
     views: dict[tuple[int, int], Any] = field(default_factory=dict)  # (pool, top_k) -> reranked passages, spans
 
     @property
@@ -80,7 +79,7 @@ def aq_items(part_name: str) -> list[EvalItem]:
 
 
 def _collect(reader: IndexReader, settings: Settings, items: list[EvalItem], model: Any,
-             all_sources: set[str] | None, baseline: Any = None) -> list[Run]:
+             all_sources: set[str] | None) -> list[Run]:
     runs = []
     for it in items:
         variants = [False, True] if all_sources is not None else [False]
@@ -94,8 +93,6 @@ def _collect(reader: IndexReader, settings: Settings, items: list[EvalItem], mod
                 cached = CachedReader(run, model)
                 for ask in info.asks:
                     cached.read(ask.text, [p.text for p in result.pool])
-            if baseline is not None:
-                run.baseline = baseline(reader, result)
             runs.append(run)
     return runs
 
@@ -104,22 +101,22 @@ def settings_for_index(reader: IndexReader, **overrides: Any) -> Settings:
     return Settings(index_dir=reader.config.index_dir, embedder=reader.config.embedder, **overrides)
 
 
-def collect(name: str, settings: Settings, baseline: Any = None) -> list[Run]:
+def collect(name: str, settings: Settings) -> list[Run]:
     """The runs of question set ``name`` (see the module docstring)."""
     model = load_reader(settings.model_cache_dir.expanduser())
     kind, _, part_name = name.partition("-")
     if kind == "aq":
         reader = open_aq_pool(settings)
-        return _collect(reader, settings_for_index(reader), aq_items(part_name), model, None, baseline)
+        return _collect(reader, settings_for_index(reader), aq_items(part_name), model, None)
     if kind == "facqa":
         reader = open_pool(settings)
         items = part(part_name)
         items = random.Random(7).sample(items, min(FACQA_SAMPLE[part_name], len(items)))
         sources = {f.source for f in reader.files()}
-        return _collect(reader, settings_for_index(reader), items, model, sources, baseline)
+        return _collect(reader, settings_for_index(reader), items, model, sources)
     if kind == "dev":
         reader = open_samples(settings)
-        return _collect(reader, settings_for_index(reader), load_items(DEV), model, None, baseline)
+        return _collect(reader, settings_for_index(reader), load_items(DEV), model, None)
     raise ValueError(name)
 
 

@@ -97,26 +97,18 @@ def end_to_end(rs: list[Run], top_k: int, by_type: bool) -> dict:
     rows = []
     for r in rs:
         a, passages = answer(r, policy, top_k)
-        new = judge(r, text_of(a, passages, r), a.abstained)
-        old = judge(r, *r.baseline) if r.baseline is not None else None
-        rows.append((r, new, old))
+        rows.append((r, judge(r, text_of(a, passages, r), a.abstained)))
 
     def figures(sel):
-        ans = [x for x in sel if x[1]["answerable"]]
-        una = [x for x in sel if not x[1]["answerable"]]
-        out = {"n_answerable": len(ans), "n_unanswerable": len(una)}
-        for who in (1, 2):
-            if who == 2 and (not sel or sel[0][2] is None):
-                continue
-            key = "reader" if who == 1 else "sentence_scorer"
-            refused = [x for x in sel if x[who]["refused"]]
-            out[key] = {
-                "answer_accuracy": ci([x[who]["right"] for x in ans]),
-                "answerable_refused": ci([x[who]["refused"] for x in ans]),
-                "unanswerable_refused": ci([x[who]["refused"] for x in una]),
-                "refusal_precision": ci([float(not x[who]["answerable"]) for x in refused]),
-            }
-        return out
+        ans = [s for _, s in sel if s["answerable"]]
+        una = [s for _, s in sel if not s["answerable"]]
+        refused = [s for _, s in sel if s["refused"]]
+        return {"n_answerable": len(ans), "n_unanswerable": len(una), "reader": {
+            "answer_accuracy": ci([s["right"] for s in ans]),
+            "answerable_refused": ci([s["refused"] for s in ans]),
+            "unanswerable_refused": ci([s["refused"] for s in una]),
+            "refusal_precision": ci([float(not s["answerable"]) for s in refused]),
+        }}
 
     out = {"all": figures(rows)}
     for lang in ("id", "en"):
