@@ -8,6 +8,8 @@ Two shapes are recognised, in any language the patterns cover (Indonesian and En
   The whole run goes, with the short section labels around it ("Selengkapnya", "UPDATE").
 * **Calls to action** (subscription ads, "klik di sini", "Baca juga:", "Follow us"): a line whose wording is an
   invitation to subscribe, click, download or follow rather than reporting.
+* **Link lists** ("Baca juga:", "Berita terkait:", "Related stories"): a line that is only such a heading, and the
+  run of short unpunctuated lines right under it (other stories' headlines, not this article's text).
 
 Nothing is rewritten: :func:`content_spans` returns ``(start, end)`` spans of the input, so offsets stay exact.
 
@@ -35,6 +37,13 @@ _CTA = re.compile(
     r"\b(?:klik\s+di\s*sini|click\s+here|berlangganan|langganan|subscribe|sign\s+up|daftar\s+sekarang|"
     r"unduh\s+aplikasi|download\s+(?:the\s+)?app|baca\s+juga|read\s+(?:also|more)|ikuti\s+kami|follow\s+us|"
     r"simak\s+berita|selengkapnya\s+di|dapatkan\s+update|tonton\s+juga|watch\s+also)\b",
+    re.IGNORECASE,
+)
+# a heading that is only "read also" / "related" wording: the short lines right under it are other stories' titles
+_LINK_LIST_HEADING = re.compile(
+    r"^\W*(?:baca\s+(?:juga|pula)|simak\s+juga|lihat\s+juga|tonton\s+juga|(?:berita|artikel)\s+(?:terkait|lainnya)|"
+    r"read\s+(?:also|more)|see\s+also|more\s+(?:stories|news)|related(?:\s+(?:stories|articles|news|coverage|links))?)"
+    r"\W*$",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
@@ -106,10 +115,35 @@ def _headline_list_lines(lines: list[Line]) -> set[int]:
     return dropped
 
 
+def _link_list_lines(text: str, lines: list[Line]) -> set[int]:
+    """Indexes of link-list headings and of the run of short unpunctuated lines right under each (blank lines
+    between the heading and the run allowed; the run ends at a blank line or a full sentence).
+
+    >>> text = "Isi berita.\\nBerita Terkait:\\n- Judul lain di kota lain\\n- Judul ketiga\\n\\nSubjudul\\nIsi lagi."
+    >>> lines = split_lines(text)
+    >>> [lines[i].text for i in sorted(_link_list_lines(text, lines))]
+    ['Berita Terkait:', '- Judul lain di kota lain', '- Judul ketiga']
+    """
+    dropped: set[int] = set()
+    filled = [i for i, line in enumerate(lines) if not line.blank]
+    for k, i in enumerate(filled):
+        if not _LINK_LIST_HEADING.match(lines[i].text.strip()):
+            continue
+        dropped.add(i)
+        prev = None
+        for j in filled[k + 1 :]:
+            gap = text[lines[prev].end : lines[j].start] if prev is not None else ""
+            if not _listy(lines[j].text) or len(re.findall(r"\r\n|\r|\n", gap)) > 1:
+                break
+            dropped.add(j)
+            prev = j
+    return dropped
+
+
 def content_spans(text: str) -> list[tuple[int, int]]:
     """Spans of article content (one per kept non-blank line), boilerplate removed, in document order."""
     lines = split_lines(text)
-    dropped = _headline_list_lines(lines)
+    dropped = _headline_list_lines(lines) | _link_list_lines(text, lines)
     spans = []
     for idx, line in enumerate(lines):
         if idx in dropped or line.blank or is_call_to_action(line.text):

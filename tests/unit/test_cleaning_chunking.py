@@ -143,3 +143,16 @@ def test_same_story_articles_share_a_story_id():
     stories = assign_stories(sets)
     assert stories["000"] == stories["001"]
     assert len({stories[k] for k in ("000", "002", "003", "004")}) == 4
+
+
+def test_link_lists_under_a_read_also_heading_are_dropped_and_content_lists_kept():
+    text = ("Tarif baru berlaku 1 Juni.\n\nBerikut tarif baru:\n- Niaga kecil: Rp 8.900 per m³\n- Sosial: Rp 2.100\n\n"
+            "Baca Juga:\n- Harga Cabai Rawit di Pasar Induk Mulai Turun\n- Jembatan Gantung Kembali Dibuka\n\n"
+            "DPRD minta layanan dibenahi\n\nPabrik itu mendapat tiga catatan terkait keselamatan kebakaran.\n\n"
+            "Related stories\n\nFloods hit the north coast again\nMayor opens new bridge\n")
+    kept = [text[s:e] for s, e in content_spans(text)]
+    assert "- Niaga kecil: Rp 8.900 per m³" in kept and "Berikut tarif baru:" in kept
+    assert not any("Cabai" in k or "Jembatan" in k or "Baca" in k for k in kept)
+    assert "DPRD minta layanan dibenahi" in kept  # a section heading after the blank line stays
+    assert "Pabrik itu mendapat tiga catatan terkait keselamatan kebakaran." in kept
+    assert not any("Floods" in k or "Mayor" in k or "Related" in k for k in kept)
