@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from assistant.answer_confidence import Confidence, features
 from assistant.question import QuestionInfo
 from assistant.reader_model import ReaderModel
 from assistant.reading import Span
@@ -55,6 +56,9 @@ class AnswerPolicy:
     # the refusal threshold for a question in another language than the passage it would quote (the reader is
     # less sure across languages: it was trained on same-language pairs only); None = ``answer_at``
     answer_at_cross: float | None = None
+    # when fitted, refusal reads the probability that the best answer is right (:mod:`assistant.answer_confidence`)
+    # instead of the margin alone; ``answer_at`` still governs the parts of a multi-part question and the others
+    confidence: Confidence | None = None
     figures: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,9 +66,10 @@ class AnswerPolicy:
 def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
     raw = json.loads(path.read_text(encoding="utf-8"))
     cross = raw.get("answer_at_cross")
+    conf = raw.get("confidence")
     return AnswerPolicy(float(raw["answer_at"]), float(raw["more_at"]), int(raw["pool"]),
                         bool(raw.get("require_names", False)), None if cross is None else float(cross),
-                        raw.get("figures", {}))
+                        None if conf is None else Confidence.from_json(conf), raw.get("figures", {}))
 
 
 @dataclass(frozen=True)
@@ -201,11 +206,15 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
         part_best.append((ask.text, mine[0] if mine else None))
     answered = [(t, b) for t, b in part_best if b is not None and b[0] >= policy.answer_at]
     best = scored[0][0] if scored else float("-inf")
-    if best < policy.answer_at and not answered:
-        return ReaderAnswer([], True, best, reason=f"reader margin {best:.2f} < {policy.answer_at:.2f}")
+    top_ok, why = best >= policy.answer_at, f"reader margin {best:.2f} < {policy.answer_at:.2f}"
+    if scored and policy.confidence is not None:
+        prob = policy.confidence.probability(features(info, scored[0][1], scored[0][2], scored[0][2].passage))
+        top_ok, why = prob >= policy.confidence.answer_p, f"confidence {prob:.2f} < {policy.confidence.answer_p:.2f}"
+    if not top_ok and not answered:
+        return ReaderAnswer([], True, best, reason=why)
     missing: list[str] = []
     chosen: list[tuple[float, Span, Sentence]] = []
-    if best >= policy.answer_at:
+    if top_ok:
         chosen.append(scored[0])
     else:  # refused as a whole, not in every part: the parts that pass lead, the others are named
         missing = [t for t, b in part_best if b is None or b[0] < policy.answer_at]

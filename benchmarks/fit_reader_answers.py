@@ -14,6 +14,10 @@
   question in another language than its quote) is fitted on articles-qa's fit part alone, the rest fixed, and
   chosen among the ``CROSS_KEEP`` best on its choose part; written to ``assistant/fitted/reader-answer.json``
   with its fit and choose figures.
+* Then the answer-confidence model (:mod:`assistant.answer_confidence`): every fit run answered under the chosen
+  policy with refusal switched off, labelled right / not right, a logistic regression over its features (each
+  question set weighted equally); its refusal probability ``answer_p`` on the same grid-then-choose protocol. It
+  replaces the margin threshold only when it scores higher on the choose parts.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reader_runs import Run, answer, collect, judge, objective, root, text_of  # noqa: E402
 from retrieval_data import write_json  # noqa: E402
 
-from assistant.reader_answer import POLICY_PATH, AnswerPolicy  # noqa: E402
+from assistant.answer_confidence import FEATURES, Confidence, features, fit_logistic  # noqa: E402
+from assistant.reader_answer import POLICY_PATH, AnswerPolicy, _scored  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
 POOLS = (8, 12, 16)
@@ -41,6 +46,8 @@ MORE_AT_OFFSETS = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf"))  # above answer_at
 MIN_REFUSAL_PRECISION = 0.9
 KEEP = 10
 CROSS_KEEP = 3
+ANSWER_P = tuple(float(x) for x in np.round(np.arange(0.05, 0.951, 0.025), 3))
+ALWAYS = Confidence((0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES), 0.0, 0.0)  # answers every question (labels for the fit)
 CACHE = root() / "tmp" / "benchmark"
 
 
@@ -79,6 +86,50 @@ def _score(figs: dict[str, dict[str, float]]) -> float:
     return float(np.mean([f["objective"] for f in figs.values()]))
 
 
+def confidence_rows(sets: dict[str, list[Run]], policy: AnswerPolicy, top_k: int
+                    ) -> tuple[list[dict[str, float]], list[int], list[float]]:
+    """Each run's features and label (its answer, refusal off, is right), weighted so each set sums to 1."""
+    rows, labels, weights = [], [], []
+    always = replace(policy, confidence=ALWAYS)
+    for rs in sets.values():
+        mine = []
+        for r in rs:
+            a, passages = answer(r, always, top_k)
+            passages, spans, sents = r.views[(max(policy.pool, top_k), top_k)]
+            scored = _scored(sents, passages, spans)
+            if a.abstained or not scored:
+                continue
+            _, span, sent = scored[0]
+            mine.append((features(r.info, span, sent, sent.passage), int(judge(r, text_of(a, passages, r), False)
+                                                                          ["right"])))
+        rows += [m[0] for m in mine]
+        labels += [m[1] for m in mine]
+        weights += [1.0 / max(1, len(mine))] * len(mine)
+    return rows, labels, weights
+
+
+def fit_confidence(fit: dict[str, list[Run]], choose: dict[str, list[Run]], policy: AnswerPolicy, top_k: int
+                   ) -> AnswerPolicy:
+    """``policy`` with the confidence model when it beats the margin threshold on choose (module docstring)."""
+    rows, labels, weights = confidence_rows(fit, policy, top_k)
+    model = fit_logistic(rows, labels, weights=weights)
+    grid = []
+    for p in ANSWER_P:
+        cand = replace(policy, confidence=replace(model, answer_p=p))
+        figs = evaluate(fit, cand, top_k)
+        if figs["facqa-fit"]["refusal_precision"] >= MIN_REFUSAL_PRECISION:
+            grid.append((_score(figs), cand))
+    grid.sort(key=lambda g: -g[0])
+    scored = [(_score(evaluate(choose, c, top_k)), c) for _, c in grid[:KEEP]]
+    margin_only = _score(evaluate(choose, policy, top_k))
+    print(f"confidence model: {len(rows)} fit answers ({sum(labels)} right); choose: margin only "
+          f"{margin_only:.3f}, " + ", ".join(f"p {c.confidence.answer_p:.3f}: {sc:.3f}"  # type: ignore[union-attr]
+                                             for sc, c in scored))
+    if scored and max(scored, key=lambda t: t[0])[0] > margin_only:
+        return max(scored, key=lambda t: t[0])[1]
+    return policy
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--embedder", default="e5-small-int8")
@@ -106,6 +157,7 @@ def main() -> None:
     picks = [(evaluate({"aq-choose": choose["aq-choose"]}, replace(best, answer_at_cross=at), top_k)["aq-choose"]
               ["objective"], at) for _, at in cross[:CROSS_KEEP]]
     best = replace(best, answer_at_cross=max(picks, key=lambda t: t[0])[1])
+    best = fit_confidence(fit, choose, best, top_k)
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -113,12 +165,14 @@ def main() -> None:
     write_json(POLICY_PATH, {
         "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool, "require_names": best.require_names,
         "answer_at_cross": best.answer_at_cross,
+        "confidence": None if best.confidence is None else best.confidence.to_json(),
         "figures": {"fit": fit_figs, "choose": choose_figs, "grid_size": len(grid), "top_k": top_k,
                     "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder,
                     "git_commit": commit, "min_refusal_precision": MIN_REFUSAL_PRECISION},
     })
     print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}, "
-          f"require_names {best.require_names}, answer_at_cross {best.answer_at_cross}")
+          f"require_names {best.require_names}, answer_at_cross {best.answer_at_cross}, "
+          f"confidence {'off' if best.confidence is None else best.confidence.to_json()}")
     for name, figs in {**fit_figs, **choose_figs}.items():
         print(f"  {name:14s} " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                           for k, v in figs.items()))
