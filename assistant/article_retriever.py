@@ -1,10 +1,13 @@
 """The index as a LangChain retriever: plug the assistant's search into any LCEL chain.
 
-:class:`ArticleRetriever` is a ``BaseRetriever`` over the same hybrid retrieval the assistant answers from (scoping,
-fitted fusion, sub-queries, diversity; :func:`assistant.retrieval.retrieve`). Each ``Document`` holds one passage;
-its metadata: ``source``, ``start``/``end`` (character offsets into the article's stored text), ``title``,
-``outlet``, ``date``, ``score`` (fused), ``legs`` (dense / bm25), ``via`` (the question or sub-query that brought it),
-``rank`` and ``story_id``. It follows rebuilds of the index (a new build is picked up on the next query).
+:class:`ArticleRetriever` is a ``BaseRetriever`` that runs the assistant's own chain up to its answer step
+(:meth:`assistant.qa_chain.QAChain.passages`: validation, the question's analysis, the hybrid retrieval with scoping,
+fitted fusion, sub-queries and diversity, then the trained reader's rerank when ``settings.rerank``), so its
+documents are the passages the answerer would read, in the same order. Each ``Document`` holds one passage; its
+metadata: ``source``, ``start``/``end`` (character offsets into the article's stored text), ``title``, ``outlet``,
+``date``, ``score`` (fused), ``legs`` (dense / bm25), ``via`` (the question or sub-query that brought it), ``rank``,
+``story_id`` and ``reader_score`` (the reader's best span's margin over no answer; None without the rerank). It
+follows rebuilds of the index (a new build is picked up on the next query).
 
 >>> retriever = ArticleRetriever.from_settings(Settings(), top_k=3)  # doctest: +SKIP
 >>> retriever.invoke("Kapan CSTO mengirim pasukan ke Kazakhstan?")[0].metadata["source"]  # doctest: +SKIP
@@ -23,7 +26,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 
 from assistant.chain import Assistant
-from assistant.retrieval import Filters, retrieve
+from assistant.retrieval import RetrievalResult
 from assistant.settings import Settings
 
 __all__ = ["ArticleRetriever"]
@@ -42,12 +45,19 @@ class ArticleRetriever(BaseRetriever):
         return cls(assistant=Assistant(settings or Settings()), **kwargs)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        a: Assistant = self.assistant
-        result = retrieve(a.current_reader(), a.settings, a.validate(query), self.top_k, self.filters or Filters())
-        return [
-            Document(page_content=p.text, id=p.id,
-                     metadata={"source": p.source, "start": p.start, "end": p.end, "title": p.title,
-                               "outlet": p.outlet, "date": p.date, "score": s, "legs": list(r.legs), "via": r.via,
-                               "rank": i + 1, "story_id": p.story_id})
-            for i, (p, s, r) in enumerate(zip(result.passages, result.scores, result.reasons, strict=True))
-        ]
+        steps = self.assistant.qa.passages(top_k=self.top_k, filters=self.filters)
+        found = steps.invoke({"question": query, "history": []}, config={"callbacks": run_manager.get_child()})
+        return _documents(found["result"])
+
+
+def _documents(result: RetrievalResult) -> list[Document]:
+    """``result``'s passages as ``Document``s, best first (metadata: see the module docstring)."""
+    spans = result.spans or [[] for _ in result.passages]
+    return [
+        Document(page_content=p.text, id=p.id,
+                 metadata={"source": p.source, "start": p.start, "end": p.end, "title": p.title,
+                           "outlet": p.outlet, "date": p.date, "score": s, "legs": list(r.legs), "via": r.via,
+                           "rank": i + 1, "story_id": p.story_id,
+                           "reader_score": float(best[0].score) if best else None})
+        for i, (p, s, r, best) in enumerate(zip(result.passages, result.scores, result.reasons, spans, strict=True))
+    ]

@@ -77,12 +77,11 @@ class QAChain:
         return load_prompt(self.settings.prompts_dir, name)
 
     # -- the runnable -----------------------------------------------------------------------------------------
-    def events(self, llm: str | None = None, top_k: int | None = None, filters: Filters | None = None,
-               language: str | None = None, rewrite: bool = True) -> Runnable[dict[str, Any], AddableDict]:
-        """The chain: ``{"question", "history"}`` → event chunks (see the module docstring).
-
-        ``language`` overrides the answer-language setting (``auto``: the question's); ``rewrite=False`` searches the
-        question as typed, the history unused."""
+    def passages(self, llm: str | None = None, top_k: int | None = None, filters: Filters | None = None,
+                 language: str | None = None, rewrite: bool = True) -> Runnable[dict[str, Any], dict[str, Any]]:
+        """The chain's first two steps: ``{"question", "history"}`` → the prepared inputs with ``result``, the
+        passages the answerer reads (:meth:`prepare`, then :meth:`find`). :meth:`events` continues from here, and
+        :class:`~assistant.article_retriever.ArticleRetriever` ends here."""
         backend = llm or self.settings.llm
 
         def prepare(inp: dict[str, Any]) -> dict[str, Any]:
@@ -90,6 +89,17 @@ class QAChain:
 
         def find(inp: dict[str, Any]) -> RetrievalResult:
             return self.find(inp["reader"], inp["info"], top_k, filters)
+
+        return RunnableLambda(prepare, name="prepare") | RunnablePassthrough.assign(
+            result=RunnableLambda(find, name="retrieve"))
+
+    def events(self, llm: str | None = None, top_k: int | None = None, filters: Filters | None = None,
+               language: str | None = None, rewrite: bool = True) -> Runnable[dict[str, Any], AddableDict]:
+        """The chain: ``{"question", "history"}`` → event chunks (see the module docstring).
+
+        ``language`` overrides the answer-language setting (``auto``: the question's); ``rewrite=False`` searches the
+        question as typed, the history unused."""
+        backend = llm or self.settings.llm
 
         def answer(chunks: Iterator[dict[str, Any]], config: RunnableConfig | None = None) -> Iterator[AddableDict]:
             yield from self.answer_events(_merged(chunks), backend, config)
@@ -104,8 +114,7 @@ class QAChain:
             while (event := await asyncio.to_thread(next, events, None)) is not None:
                 yield event
 
-        return (RunnableLambda(prepare, name="prepare")
-                | RunnablePassthrough.assign(result=RunnableLambda(find, name="retrieve"))
+        return (self.passages(backend, top_k, filters, language, rewrite)
                 | RunnableGenerator(answer, aanswer, name="answer"))
 
     # -- the steps --------------------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ Every passage carries its reasons: which legs found it, which (sub-)query brough
 >>> retrieve(reader, settings, "Kapan CSTO mengirim pasukan ke Kazakhstan?").passages[0].source  # doctest: +SKIP
 '000_e971559feefaf698.txt'
 
-:class:`assistant.article_retriever.ArticleRetriever` is this retrieval as a LangChain ``BaseRetriever``.
+:class:`assistant.article_retriever.ArticleRetriever` is this retrieval (then the reader's rerank, as the chain
+runs them) as a LangChain ``BaseRetriever``.
 """
 
 from __future__ import annotations

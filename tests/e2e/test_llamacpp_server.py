@@ -58,7 +58,7 @@ def test_article_retriever_documents_carry_passage_metadata(generative):
     assert len(docs) == 3
     for d in docs:
         m = d.metadata
-        assert {"source", "start", "end", "title", "outlet", "date", "score", "legs", "via"} <= set(m)
+        assert {"source", "start", "end", "title", "outlet", "date", "score", "legs", "via", "reader_score"} <= set(m)
         text = generative.current_reader().document_text(m["source"])
         assert text[m["start"]:m["end"]] == d.page_content and m["legs"] and m["via"]
 

@@ -109,3 +109,20 @@ def test_each_question_is_analysed_once(assistant, monkeypatch):
     answer = assistant.ask(QUESTIONS[1])  # two parts: their analyses come with the question's
     assert calls == [QUESTIONS[1]]
     assert len(answer.trace.subqueries) >= 2
+
+
+def test_article_retriever_gives_the_passages_the_answerer_reads(assistant):
+    """The LangChain retriever runs the chain's own steps up to the answer (with the reader's rerank): its documents
+    are the answer's passages, in the same order, with the same metadata."""
+    from assistant.article_retriever import ArticleRetriever
+
+    assert assistant.settings.rerank
+    for top_k in (None, 3):
+        docs = ArticleRetriever(assistant=assistant, top_k=top_k).invoke(QUESTIONS[1])
+        answer = assistant.ask(QUESTIONS[1], top_k=top_k)
+        fields = ("rank", "source", "start", "end", "title", "outlet", "date", "legs", "via")
+        assert [(d.id, d.page_content, round(d.metadata["score"], 6), *(d.metadata[f] for f in fields))
+                for d in docs] == [(p.id, p.text, p.score, *(getattr(p, f) for f in fields)) for p in answer.passages]
+        assert len(docs) == (top_k or assistant.settings.top_k)
+        read = [d.metadata["reader_score"] for d in docs]  # the rerank's order: best span margin first
+        assert all(isinstance(s, float) for s in read) and read == sorted(read, reverse=True)
