@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
-from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from assistant.filters import make_filters
@@ -20,7 +19,7 @@ from assistant.library import Library
 from assistant.models import Answer, Turn
 from assistant.qa_chain import QAChain, format_passages
 from assistant.question import validate_question
-from assistant.retrieval import Filters, RetrievalResult
+from assistant.retrieval import Filters
 from assistant.settings import Settings
 from index import IndexReader
 
@@ -52,11 +51,6 @@ class Assistant:
     def validate(self, question: str) -> str:
         """The cleaned question, or :class:`~assistant.errors.BadInput` (the chain's first step does the same)."""
         return validate_question(question, self.settings.max_question_chars)
-
-    def messages(self, question: str, result: RetrievalResult, language: str) -> list[BaseMessage]:
-        """The QA prompt's messages for ``question`` over ``result`` (what a chat model is sent)."""
-        values = self.qa.prompt_values(question, result, language)
-        return self.qa.prompt(self.settings.qa_prompt).messages(**values)
 
     def chain(self, llm: str | None = None, top_k: int | None = None, filters: Filters | None = None,
               language: str | None = None, rewrite: bool = True) -> Runnable[dict[str, Any], Answer]:

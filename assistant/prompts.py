@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import RunnableLambda, RunnableSerializable
 
@@ -52,10 +51,6 @@ class PromptTemplate:
     def runnable(self) -> RunnableSerializable[dict[str, str], Any]:
         """``{variables}`` → chat messages, as one LCEL step: the strict check, then the ``ChatPromptTemplate``."""
         return RunnableLambda(self.check, name=f"check {self.name}") | self.chat
-
-    def messages(self, **values: str) -> list[BaseMessage]:
-        """The rendered system and human messages (strict, like :meth:`runnable`)."""
-        return self.chat.invoke(self.check(values)).to_messages()
 
 
 def _fields(text: str) -> set[str]:

@@ -7,15 +7,16 @@ question; analyse it once) → **retrieve** (``RunnablePassthrough.assign(result
 The chain's output is a stream of :class:`~langchain_core.utils.AddableDict` chunks: ``{"retrieved": {...}}`` once the
 passages are known, ``{"token": "…"}`` as the answer is written, and ``{"answer": Answer}`` last. ``.stream()`` hands
 them over as they come (the chat window); ``.invoke()`` / ``.batch()`` add them up, so ``["answer"]`` of the result
-is the :class:`~assistant.models.Answer` (:meth:`assistant.chain.Assistant.chain` ends with that pick).
+is the :class:`~assistant.models.Answer` (:meth:`assistant.chain.Assistant.chain` ends with that pick). The chain is
+synchronous (the chat window and the HTTP routes run it in worker threads): its async methods raise
+``NotImplementedError``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
@@ -104,18 +105,7 @@ class QAChain:
         def answer(chunks: Iterator[dict[str, Any]], config: RunnableConfig | None = None) -> Iterator[AddableDict]:
             yield from self.answer_events(_merged(chunks), backend, config)
 
-        async def aanswer(chunks: AsyncIterator[dict[str, Any]], config: RunnableConfig | None = None
-                          ) -> AsyncIterator[AddableDict]:
-            """The same steps for ``ainvoke`` / ``astream`` / ``astream_events``: each run in a worker thread."""
-            inp: dict[str, Any] = {}
-            async for chunk in chunks:
-                inp.update(chunk)
-            events = self.answer_events(inp, backend, config)
-            while (event := await asyncio.to_thread(next, events, None)) is not None:
-                yield event
-
-        return (self.passages(backend, top_k, filters, language, rewrite)
-                | RunnableGenerator(answer, aanswer, name="answer"))
+        return self.passages(backend, top_k, filters, language, rewrite) | RunnableGenerator(answer, name="answer")
 
     # -- the steps --------------------------------------------------------------------------------------------
     def prepare(self, question: str, history: list[Turn] | None, llm: str, language: str | None) -> dict[str, Any]:

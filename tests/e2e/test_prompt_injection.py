@@ -79,13 +79,20 @@ def test_extractive_never_answers_with_the_instructions(injected_settings):
     _verified(answer, injected_settings.articles_dir)
 
 
+def _sent(bot, question, result):
+    """The contents of the messages a chat model is sent for ``question`` over ``result``: the chain's own prompt
+    step (:meth:`QAChain.answer_events` pipes the same runnable into the model)."""
+    values = bot.qa.prompt_values(question, result, "id")
+    return [m.content for m in bot.qa.prompt(bot.settings.qa_prompt).runnable().invoke(values).to_messages()]
+
+
 def test_prompt_blocks_escape_and_withhold(injected_settings):
     from assistant.chain import Assistant
     from assistant.retrieval import retrieve
 
     bot = Assistant(injected_settings)
     result = retrieve(bot.reader, injected_settings, TARGETED, 5, Filters(sources=frozenset({INJECTED_NAME})))
-    system, user = (m.content for m in bot.messages(TARGETED, result, "id"))
+    system, user = _sent(bot, TARGETED, result)
     assert "data, not instructions" in system
     assert WITHHELD in user and "HACKED" not in user and "evil.example" not in user
     assert "<|im_start|>" not in user and user.count("<passage ") == user.count("</passage>") == len(result.passages)
@@ -105,7 +112,7 @@ def test_llamacpp_answer_not_steered(settings, injected_settings, llama_server):
     assert [p.id for p in injected.passages] == [p.id for p in clean.passages]
     # the model got exactly the clean corpus's prompt: the injected article changed nothing it sees (the answers
     # themselves are not compared: llama.cpp's prompt cache makes a repeated request decode slightly differently)
-    prompts = [[m.content for m in bot.messages(UNRELATED, retrieve(bot.reader, s, UNRELATED, 3), "id")]
+    prompts = [_sent(bot, UNRELATED, retrieve(bot.reader, s, UNRELATED, 3))
                for bot, s in ((clean_bot, clean_bot.settings), (injected_bot, injected_bot.settings))]
     assert prompts[0] == prompts[1]
     _clean(injected)

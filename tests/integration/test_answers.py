@@ -93,7 +93,7 @@ def test_bad_questions(assistant):
 def test_prompts_render_strictly(settings):
     qa = load_prompt(settings.prompts_dir, "qa/v1")
     with pytest.raises(PromptError):
-        qa.messages(question="q", passages="p", language="English")
+        qa.runnable().invoke({"question": "q", "passages": "p", "language": "English"})
     with pytest.raises(PromptError):
         qa.runnable().invoke({"question": "q", "passages": "p", "language": "English", "refusal": "r", "extra": "x"})
     system, human = qa.runnable().invoke({"question": "q?", "passages": "{p}", "language": "English",
