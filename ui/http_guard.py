@@ -20,28 +20,26 @@
   uploads (default: one full batch) gets ``429`` until they are taken or deleted.
 
 Add it with ``Middleware(RequestGuard, max_body=…, upload_max_body=…)`` (:func:`ui.app.launch_options` does).
+
+The ASGI plumbing is :mod:`ui.http_asgi` and the API calls' checks :mod:`ui.http_calls`; this module holds the
+middleware itself: the size limits, the upload quota and the login throttling.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import logging
-import re
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ui.http_asgi import Receive, Scope, Send, _header, _mb, _Refused, _replay, _reply, _user, _with_length
+from ui.http_calls import _CALL, MAX_JSON_DEPTH, _checked_call  # noqa: F401 - MAX_JSON_DEPTH importable here
 from ui.uploads import UploadLedger
 
 __all__ = ["RequestGuard", "UPLOAD_BATCH_FILES", "FREE_LOGIN_FAILURES", "MAX_LOGIN_DELAY_S"]
 
 log = logging.getLogger(__name__)
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 UPLOAD_BATCH_FILES = 10  # files of the upload limit one upload request may carry (the Library's multi-file picker)
 FREE_LOGIN_FAILURES = 5  # wrong logins per client address before the delays start
@@ -50,34 +48,6 @@ _MAX_CLIENTS = 10_000  # throttling entries kept (the oldest idle ones go first)
 _UPLOAD_ROUTES = {"/gradio_api/upload", "/gradio_api/upload/"}
 _LOGIN_ONLY = {"/gradio_api/cancel", "/gradio_api/cancel/", "/gradio_api/reset", "/gradio_api/reset/"}
 _LOGIN_ROUTES = {"/login", "/login/"}
-MAX_JSON_DEPTH = 32  # lists and objects in a call's body; the app's calls need 4 (the chat's history)
-_CALL = re.compile(r"^/gradio_api/(?:queue/join|(?:call/v2|call|run|api)/(?P<name>[^/]+))/?$")
-
-
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB"
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.detail, self.headers = status, detail, headers or {}
-
-
-async def _reply(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-           (b"connection", b"close")]
-    raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers") or []:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
 
 
 class _Client:
@@ -128,7 +98,7 @@ class RequestGuard:
             if call is not None:
                 self._check_login(scope)  # before a byte of the body is parsed
                 body = await self._read(receive, limit)
-                body = self._checked_call(scope, call.group("name"), body)
+                body = _checked_call(scope, call.group("name"), body)
                 await self.app(_with_length(scope, len(body)), _replay(body, receive), send)
                 return
         except _Refused as why:
@@ -299,127 +269,3 @@ class RequestGuard:
         seconds = max(1, int(client.not_before - time.monotonic() + 0.999))
         return _Refused(429, f"too many failed logins from this address: try again in {seconds} s",
                         {"retry-after": str(seconds)})
-
-    # -- API calls --------------------------------------------------------------------------------------------
-    @staticmethod
-    def _checked_call(scope: Scope, api_name: str | None, body: bytes) -> bytes:
-        """The call's body, with the defaults of missing optional ``gr.api`` arguments added; refuses bad calls."""
-        payload = _parsed(body)
-        gradio = scope.get("app")
-        if not isinstance(payload, dict) or gradio is None or getattr(gradio, "blocks", None) is None:
-            return body
-        fns = gradio.get_blocks().fns  # this app has no gr.render: every session has the same functions
-        fn_index = payload.get("fn_index")
-        if fn_index is not None:
-            if isinstance(fn_index, bool) or not isinstance(fn_index, int) or fn_index not in fns:
-                raise _Refused(422, f"this app has no function with fn_index {str(fn_index)[:20]}")
-            fn = fns[fn_index]
-        elif api_name is not None:
-            fn = next((f for f in fns.values() if f.api_name == api_name), None)
-            if fn is None:
-                return body  # Gradio answers an unknown API name itself
-        else:
-            return body
-        data = payload.get("data")
-        if not isinstance(data, list):
-            return body
-        if len(data) < len(fn.inputs):
-            missing = _optional_defaults(fn, len(data))
-            name = fn.api_name or fn.name or "this function"
-            if missing is None:
-                raise _Refused(422, f"{name} takes {len(fn.inputs)} input values, got {len(data)}")
-            payload["data"] = data = data + missing
-            body = json.dumps(payload).encode()
-        check = getattr(getattr(fn.fn, "__self__", None), "check_call", None)  # e.g. ui.api.AskApi.check_call
-        reason = check(data) if callable(check) else None
-        if reason:
-            raise _Refused(400, reason)
-        return body
-
-
-def _user(scope: Scope) -> str | None:
-    """The user name Gradio's login cookie on this request stands for, if any."""
-    gradio = scope.get("app")
-    if gradio is None:
-        return None
-    from starlette.requests import Request
-
-    cookies = Request(scope).cookies
-    cookie_id = getattr(gradio, "cookie_id", "")
-    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
-    user = getattr(gradio, "tokens", {}).get(token) if token else None
-    return str(user) if user is not None else None
-
-
-def _depth(value: Any) -> int:
-    """How deeply lists and objects nest in ``value`` (0 for a scalar), without recursion."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, level)
-            if level > MAX_JSON_DEPTH:
-                break
-            stack.extend((v, level + 1) for v in item if isinstance(v, (list, dict)))
-    return deepest
-
-
-def _parsed(body: bytes) -> Any:
-    """The JSON of a call's body; a body that does not parse (not JSON, not UTF-8, nested too deeply for any call
-    of this app) is refused with 422 and one log line, never handed to Gradio (whose parser answers 500 with a
-    traceback to some of them)."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: thousands of "[" in a row
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
-        log.warning("refused an API call of %d bytes: its body is %s", len(body), reason)
-        raise _Refused(422, f"the request body is {reason}: send a JSON object such as "
-                            '{"data": ["question"]}') from None
-    if _depth(payload) > MAX_JSON_DEPTH:
-        log.warning("refused an API call of %d bytes: its body is nested too deeply", len(body))
-        raise _Refused(422, f"the request body is nested too deeply (more than {MAX_JSON_DEPTH} levels): send a "
-                            'JSON object such as {"data": ["question"]}')
-    return payload
-
-
-def _optional_defaults(fn: Any, given: int) -> list[Any] | None:
-    """Defaults of the inputs after the first ``given`` of a ``gr.api`` function, or ``None`` if one has none."""
-    if not fn.inputs or any(type(b).__name__ != "Api" for b in fn.inputs) or fn.fn is None:
-        return None
-    try:
-        params = [p for p in inspect.signature(fn.fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        return None
-    wanted = params[given:len(fn.inputs)]
-    if len(wanted) != len(fn.inputs) - given or any(p.default is p.empty for p in wanted):
-        return None
-    defaults = [p.default for p in wanted]
-    try:
-        json.dumps(defaults)
-    except (TypeError, ValueError):
-        return None
-    return defaults
-
-
-def _with_length(scope: Scope, length: int) -> Scope:
-    headers = [(k, v) for k, v in scope.get("headers") or [] if k.lower() not in (b"content-length",
-                                                                                 b"transfer-encoding")]
-    headers.append((b"content-length", str(length).encode()))
-    return {**scope, "headers": headers}
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # after the body: wait for the disconnect, as the server's own receive does
-
-    return replay
