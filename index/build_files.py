@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index.build_state import _Build, _NewDoc, _printable, _source, _warn, chunk_id
 from index.chunking import chunk_text
-from index.cleaning import content_spans
+from index.cleaning import CLEANING_VERSION, content_spans
 from index.errors import BadInput
 from index.faults import checkpoint
 from index.loading import LoadedDocument, Skipped, load_file
@@ -68,9 +68,11 @@ def _classify_loaded(b: _Build, fpath: Path, doc: LoadedDocument) -> None:
         return
     b.by_hash[doc.content_hash] = doc.source
     prev = b.old_files.get(doc.source)
-    if prev is not None and prev.content_hash == doc.content_hash and prev.duplicate_of is None:
+    if (prev is not None and prev.content_hash == doc.content_hash and prev.duplicate_of is None
+            and prev.meta.get("cleaning", 1) == CLEANING_VERSION):  # else cleaned again (unchanged chunks keep vectors)
         if prev.meta.get("version") != METADATA_VERSION:  # read by an older extractor: titles and dates again
-            prev.meta = extract_metadata(doc.text, content_spans(doc.text), doc.html_meta).as_dict()
+            prev.meta = {**extract_metadata(doc.text, content_spans(doc.text), doc.html_meta).as_dict(),
+                         "cleaning": CLEANING_VERSION}
         _reuse(b, prev)
         return
     spans = content_spans(doc.text)
@@ -78,7 +80,7 @@ def _classify_loaded(b: _Build, fpath: Path, doc: LoadedDocument) -> None:
         b.summary.skipped += 1
         b.summary.warnings.append(f"skipped {_printable(fpath)}: no article text after removing boilerplate")
         return
-    meta = extract_metadata(doc.text, spans, doc.html_meta).as_dict()
+    meta = {**extract_metadata(doc.text, spans, doc.html_meta).as_dict(), "cleaning": CLEANING_VERSION}
     doc_id = doc.content_hash[:20]
     state.files[doc.source] = FileRecord(doc.source, doc.content_hash, doc_id, doc.kind, meta, [])
     b.loaded.append((doc, spans))
