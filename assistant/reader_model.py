@@ -3,8 +3,8 @@
 * The project ships ``assistant/fitted/reader/reader-delta.safetensors`` (what ``make train`` learned: the trained
   layers' difference from multilingual-e5-small, int8 per row, and the span head) with ``reader.json``.
 * :func:`ensure_reader` (run by ``assistant models prepare``, once per machine, ~1 min): the bundled weights
-  (:func:`index.e5_convert.ensure_model`) + the delta → a torch model → ONNX → fused → int8 (the recipe of the
-  int8 embedder, :mod:`index.e5_int8`), into the model cache.
+  (:func:`index.e5_convert.ensure_model`) + the delta → a torch model → ONNX → fused → int8 (the recipe it shares
+  with the int8 embedder, :mod:`index.onnx_runtime`), into the model cache.
 * :class:`ReaderModel` reads a question over passages: every window (:func:`assistant.reading.windows`) in one
   ONNX run, and gives per passage its best spans (:class:`assistant.reading.Span`), whose ``score`` is the span's
   margin over the no-answer score.
@@ -19,10 +19,8 @@ import hashlib
 import json
 import shutil
 import sys
-import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -33,6 +31,7 @@ import numpy as np
 from assistant.reading import Span, Window, best_spans, windows
 from index.e5_convert import ensure_model, publish_folder
 from index.errors import UserError
+from index.onnx_runtime import cpu_session, export_int8_onnx
 
 __all__ = ["ReaderModel", "ensure_reader", "load_reader", "reader_delta_dir", "build_torch_reader", "READER_ONNX"]
 
@@ -94,43 +93,9 @@ def build_torch_reader(base: Path, delta_dir: Path):
 
 
 def _export(base: Path, delta_dir: Path, out_dir: Path, say: Callable[[str], None]) -> None:
-    import logging
-
-    import onnx
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers import optimizer
-
-    from index.e5_int8 import _FFN_OUT
-
-    work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=out_dir))
-    quiet = logging.getLogger()
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)
-    try:
-        say("  1/3 rebuilding the reader from the shipped delta and exporting it to ONNX")
-        model = build_torch_reader(base, delta_dir)
-        ids = torch.ones(2, 16, dtype=torch.long)
-        axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                "start_logits": {0: "batch", 1: "tokens"}, "end_logits": {0: "batch", 1: "tokens"}}
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(model, (ids, torch.ones_like(ids)), str(work / "fp32.onnx"),
-                              input_names=["input_ids", "attention_mask"],
-                              output_names=["start_logits", "end_logits"], dynamic_axes=axes, opset_version=17,
-                              dynamo=False)
-        say("  2/3 fusing attention, GELU and LayerNorm")
-        fused = optimizer.optimize_model(str(work / "fp32.onnx"), model_type="bert", num_heads=12, hidden_size=384)
-        keep_fp32 = [n.name for n in fused.model.graph.node if n.op_type == "MatMul" and _FFN_OUT.search(n.name)]
-        fused.save_model_to_file(str(work / "fused.onnx"))
-        del fused
-        say("  3/3 quantizing the weights to int8")
-        quantize_dynamic(str(work / "fused.onnx"), str(out_dir / READER_ONNX), weight_type=QuantType.QInt8,
-                         per_channel=True, nodes_to_exclude=keep_fp32,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    finally:
-        quiet.setLevel(level)
-        shutil.rmtree(work, ignore_errors=True)
+    export_int8_onnx(lambda: build_torch_reader(base, delta_dir), out_dir / READER_ONNX,
+                     {"start_logits": {0: "batch", 1: "tokens"}, "end_logits": {0: "batch", 1: "tokens"}},
+                     "rebuilding the reader from the shipped delta and exporting it to ONNX", say)
     shutil.copy(base / "tokenizer.json", out_dir / "tokenizer.json")
     shutil.copy(delta_dir / _CONFIG, out_dir / _CONFIG)
 
@@ -172,18 +137,12 @@ class ReaderModel:
     """The int8 reader under ONNX Runtime (thread-safe: one session, runs serialised per instance)."""
 
     def __init__(self, folder: Path, threads: int = 0) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.folder = folder
         self.meta: dict[str, Any] = json.loads((folder / _CONFIG).read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(folder / READER_ONNX), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(folder / READER_ONNX, threads)
         self._lock = threading.Lock()
 
     def logits(self, wins: Sequence[Window], batch: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -1,6 +1,7 @@
 """An int8 ONNX Runtime copy of the converted multilingual-e5-small (``e5-small-int8``): ~2x faster on CPU.
 
-:func:`ensure_int8_model` builds it once from the fp32 sentence-transformers folder of :mod:`index.e5_convert`:
+:func:`ensure_int8_model` builds it once from the fp32 sentence-transformers folder of :mod:`index.e5_convert`, by
+the int8 recipe of :mod:`index.onnx_runtime` (shared with the trained reader):
 
 1. export the XLM-RoBERTa encoder with mean pooling and L2 normalisation inside the graph (``torch.onnx``, eager
    attention so that ONNX Runtime's BERT optimizer can fuse it);
@@ -22,29 +23,28 @@ running needs only ``onnxruntime`` and ``tokenizers``.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
-import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from index.e5_convert import MODEL_NAME, PROMPTS, ensure_model, publish_folder
 from index.errors import UserError
+from index.onnx_runtime import export_int8_onnx
 
 __all__ = ["ensure_int8_model", "export_int8", "int8_folder", "INT8_FILE", "INT8_CONFIG"]
 
 INT8_FILE = "model_int8.onnx"
 INT8_CONFIG = "e5_int8.json"
-_FORMAT_VERSION = "2"  # bump when the exported graph or the quantization recipe changes
-_FFN_OUT = re.compile(r"layer\.\d+/output/dense/MatMul$")  # not attention/output/dense
+_FORMAT_VERSION = "2"  # bump when the exported graph or the quantization recipe (index.onnx_runtime) changes
 _ONNX_MISSING = ("building the int8 embedder needs the packages onnx and onnxruntime (project dependencies): run "
                  "`make install` (or use ASSISTANT_EMBEDDER=e5-small)")
 
 
-def _export_fp32(src: Path, out: Path) -> None:
+def _pooled_model(src: Path):
+    """The fp32 encoder of ``src`` with mean pooling and L2 normalisation: ``(input_ids, attention_mask) ->
+    embedding``."""
     import torch
     import transformers
     from transformers import AutoModel
@@ -65,14 +65,7 @@ def _export_fp32(src: Path, out: Path) -> None:
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, p=2.0, dim=-1)
 
-    ids = torch.ones(2, 16, dtype=torch.long)
-    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-            "embedding": {0: "batch"}}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(_Pooled(model), (ids, torch.ones_like(ids)), str(out),
-                          input_names=["input_ids", "attention_mask"], output_names=["embedding"],
-                          dynamic_axes=axes, opset_version=17, dynamo=False)
+    return _Pooled(model)
 
 
 def _to_stderr(message: str) -> None:
@@ -85,40 +78,13 @@ def export_int8(src: Path, out_dir: Path, hidden: int = 384, heads: int = 12, la
     ``notify(line)`` hears each of the three steps as it starts."""
     say = notify or (lambda _m: None)
     try:
-        import onnx
+        import onnx  # noqa: F401  (the recipe's, checked before any work)
     except ImportError as exc:
         raise UserError(_ONNX_MISSING) from exc
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers import optimizer
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=out_dir))
-    quiet = logging.getLogger()
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # the quantizer warns about pre-processing on the root logger
-    try:
-        say("  1/3 exporting the fp32 model to ONNX")
-        _export_fp32(src, work / "fp32.onnx")
-        say("  2/3 fusing attention, GELU and LayerNorm")
-        fused = optimizer.optimize_model(str(work / "fp32.onnx"), model_type="bert", num_heads=heads,
-                                         hidden_size=hidden)
-        stats = fused.get_fused_operator_statistics()
-        if stats.get("Attention", 0) == 0:  # the recipe's speed depends on it; fail loudly if export changed
-            raise RuntimeError(f"ONNX Runtime did not fuse attention in the exported e5 graph: {stats}")
-        keep_fp32 = [n.name for n in fused.model.graph.node if n.op_type == "MatMul" and _FFN_OUT.search(n.name)]
-        if len(keep_fp32) != layers:
-            raise RuntimeError(f"expected {layers} FFN output MatMuls in the e5 graph, found {len(keep_fp32)}")
-        fused.save_model_to_file(str(work / "fused.onnx"))
-        del fused
-        say("  3/3 quantizing the weights to int8")
-        quantize_dynamic(str(work / "fused.onnx"), str(out_dir / INT8_FILE), weight_type=QuantType.QInt8,
-                         per_channel=True, nodes_to_exclude=keep_fp32,
-                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    finally:
-        quiet.setLevel(level)
-        shutil.rmtree(work, ignore_errors=True)
+    export_int8_onnx(lambda: _pooled_model(src), out_dir / INT8_FILE, {"embedding": {0: "batch"}},
+                     "exporting the fp32 model to ONNX", say, hidden=hidden, heads=heads, layers=layers)
     shutil.copy(src / "tokenizer.json", out_dir / "tokenizer.json")
     max_len = json.loads((src / "sentence_bert_config.json").read_text())["max_seq_length"]
     config = {"dimension": hidden, "max_seq_length": max_len, "prompts": PROMPTS, "source": src.name,

@@ -81,22 +81,17 @@ class _OnnxBackend:
     def __init__(self, folder: Path, threads: int) -> None:
         import json
 
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         from index.e5_int8 import INT8_CONFIG, INT8_FILE
+        from index.onnx_runtime import cpu_session
 
         config = json.loads((folder / INT8_CONFIG).read_text())
         self.dimension = int(config["dimension"])
         self.max_tokens = int(config["max_seq_length"])
         self.prompts = config["prompts"]
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(folder / INT8_FILE), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(folder / INT8_FILE, threads)
 
     def prepare(self, texts: list[str], kind: Kind) -> tuple[list[Any], list[int]]:
         """Token ids of each text with its prompt; sizes are token counts."""

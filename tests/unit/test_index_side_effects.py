@@ -15,8 +15,8 @@ from tests.conftest import ROOT
 MODULES = ["index", "index.analysis", "index.bm25", "index.builder", "index.chunking", "index.cleaning",
            "index.config", "index.css", "index.dates", "index.e5_convert", "index.e5_int8", "index.embedding",
            "index.errors", "index.faults", "index.html_visibility", "index.language", "index.loading",
-           "index.metadata", "index.offline", "index.pdf_visibility", "index.reader", "index.state", "index.store",
-           "index.stories", "index.tokens"]
+           "index.metadata", "index.offline", "index.onnx_runtime", "index.pdf_visibility", "index.reader",
+           "index.state", "index.store", "index.stories", "index.tokens"]
 
 _SNAPSHOT = """
 import json, logging, os, warnings

@@ -40,7 +40,8 @@ def test_help_loads_no_gradio_or_torch():
 
 
 @pytest.mark.parametrize("module", ["index", "index.builder", "index.reader", "index.store", "index.embedding",
-                                    "index.e5_convert", "index.e5_int8", "index.state", "index.bm25"])
+                                    "index.e5_convert", "index.e5_int8", "index.onnx_runtime", "index.state",
+                                    "index.bm25"])
 def test_index_modules_do_not_import_gradio_or_models(module):
     loaded = _loaded_after(f"import {module}")
     assert "gradio" not in loaded, f"{module} imports gradio"
