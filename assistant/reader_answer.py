@@ -4,14 +4,18 @@ them, and the answer quotes the sentences that hold its best spans, each with it
 1. **Read and rerank** (:func:`read_and_rerank`): the reader reads the question over the first ``pool`` passages of
    retrieval; each passage's relevance is its best span's margin over the no-answer score; the ``top_k`` best
    (ties: retrieval order) are handed over, with their spans.
-2. **Refuse** when the best margin is below ``answer_at`` (fitted: :func:`load_policy`).
+2. **Refuse** when the answer-confidence model (:mod:`assistant.answer_confidence`: the margin, the no-answer
+   score, whether the span is the kind asked for, what the article holds of the question) puts the best answer's
+   chance of being right below its fitted ``answer_p``; without that model, when the best margin is below
+   ``answer_at``.
 3. **Compose** (:func:`compose`): the sentence holding the best span leads; other spans scoring at least
-   ``more_at`` add their sentences (lists, reasons, the second report of one event), up to ``MAX_SENTENCES``;
+   ``more_at`` and within ``more_within`` of the best add their sentences (lists, reasons, the second report of
+   one event), up to ``MAX_SENTENCES``;
    a multi-part question is read once per part, and a part the reader cannot answer is named as not found;
    a short answer span leads the quote (``1.250 warga — “…” [1]``); a quote in another language than the answer
    is framed in the answer's language (``The articles say (in Indonesian): “…” [1]``).
 
-``answer_at``, ``more_at`` and ``pool`` come from ``assistant/fitted/reader-answer.json`` (written by
+``answer_at``, ``more_at``, ``more_within``, ``pool`` and the confidence model come from ``assistant/fitted/reader-answer.json`` (written by
 ``benchmarks/fit_reader_answers.py``: fitted on articles-qa's and FacQA's fit parts, chosen on their choose parts).
 """
 
@@ -56,6 +60,9 @@ class AnswerPolicy:
     # the refusal threshold for a question in another language than the passage it would quote (the reader is
     # less sure across languages: it was trained on same-language pairs only); None = ``answer_at``
     answer_at_cross: float | None = None
+    # further spans must also score within this much of the best one (None: no such bound): a second sentence only
+    # where the reader is nearly as sure of it as of the first
+    more_within: float | None = None
     # when fitted, refusal reads the probability that the best answer is right (:mod:`assistant.answer_confidence`)
     # instead of the margin alone; ``answer_at`` still governs the parts of a multi-part question and the others
     confidence: Confidence | None = None
@@ -67,8 +74,10 @@ def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
     raw = json.loads(path.read_text(encoding="utf-8"))
     cross = raw.get("answer_at_cross")
     conf = raw.get("confidence")
+    within = raw.get("more_within")
     return AnswerPolicy(float(raw["answer_at"]), float(raw["more_at"]), int(raw["pool"]),
                         bool(raw.get("require_names", False)), None if cross is None else float(cross),
+                        None if within is None else float(within),
                         None if conf is None else Confidence.from_json(conf), raw.get("figures", {}))
 
 
@@ -236,7 +245,7 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
         for s in _list_continuation(sents, chosen[0][2]):
             add((chosen[0][0], chosen[0][1], s))
     for item in scored[1:]:
-        if item[0] < policy.more_at:
+        if item[0] < policy.more_at or (policy.more_within is not None and item[0] < best - policy.more_within):
             break
         add(item)
     lead_span, lead_sent = chosen[0][1], chosen[0][2]

@@ -8,12 +8,14 @@
 * Grid: pool (passages read and reranked) × ``answer_at`` (refusal threshold on the best span's margin) ×
   ``more_at`` (further sentences) × ``require_names`` (refuse when the answer's article lacks a question name
   that other passages hold), scored by :func:`reader_runs.objective` (the share of runs handled right: answerable
-  ones answered correctly, unanswerable ones refused), articles-qa and FacQA weighted equally, among settings whose refusals are at
+  ones answered correctly, half of that credit for the share of their quoted sentences that hold evidence,
+  unanswerable ones refused), articles-qa and FacQA weighted equally, among settings whose refusals are at
   least ``MIN_REFUSAL_PRECISION`` unanswerable runs on FacQA's fit part (the issue's bar).
 * The ``KEEP`` best on fit go to choose, where the best is kept; then ``answer_at_cross`` (the threshold for a
   question in another language than its quote) is fitted on articles-qa's fit part alone, the rest fixed, and
-  chosen among the ``CROSS_KEEP`` best on its choose part; written to ``assistant/fitted/reader-answer.json``
-  with its fit and choose figures.
+  chosen among the ``CROSS_KEEP`` best on its choose part; then ``more_within`` (how close to the best span a
+  further one must score to add its sentence) the same way on both sets; written to
+  ``assistant/fitted/reader-answer.json`` with its fit and choose figures.
 * Then the answer-confidence model (:mod:`assistant.answer_confidence`): every fit run answered under the chosen
   policy with refusal switched off, labelled right / not right, a logistic regression over its features (each
   question set weighted equally); its refusal probability ``answer_p`` on the same grid-then-choose protocol. It
@@ -46,6 +48,7 @@ MORE_AT_OFFSETS = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf"))  # above answer_at
 MIN_REFUSAL_PRECISION = 0.9
 KEEP = 10
 CROSS_KEEP = 3
+MORE_WITHIN = (None, 0.5, 1.0, 2.0, 3.0, 5.0)
 ANSWER_P = tuple(float(x) for x in np.round(np.arange(0.05, 0.951, 0.025), 3))
 ALWAYS = Confidence((0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES), 0.0, 0.0)  # answers every question (labels for the fit)
 CACHE = root() / "tmp" / "benchmark"
@@ -67,13 +70,15 @@ def evaluate(sets: dict[str, list[Run]], policy: AnswerPolicy, top_k: int) -> di
         scores = []
         for r in rs:
             a, passages = answer(r, policy, top_k)
-            scores.append(judge(r, text_of(a, passages, r), a.abstained))
+            scores.append(judge(r, text_of(a, passages, r), a.abstained, [p.text for p in a.picks]))
         refused = [s for s in scores if s["refused"]]
         ans = [s for s in scores if s["answerable"]]
         una = [s for s in scores if not s["answerable"]]
         out[name] = {
             "objective": objective(scores),
             "answer_accuracy": sum(s["right"] for s in ans) / max(1, len(ans)),
+            "quotes_supported": (sum(s["supported"] for s in ans if s["right"])
+                                 / max(1, sum(1 for s in ans if s["right"]))),
             "unanswerable_refused": sum(s["refused"] for s in una) / max(1, len(una)),
             "answerable_refused": sum(s["refused"] for s in ans) / max(1, len(ans)),
             "refusal_precision": (sum(1 for s in refused if not s["answerable"]) / len(refused)) if refused else 1.0,
@@ -157,6 +162,11 @@ def main() -> None:
     picks = [(evaluate({"aq-choose": choose["aq-choose"]}, replace(best, answer_at_cross=at), top_k)["aq-choose"]
               ["objective"], at) for _, at in cross[:CROSS_KEEP]]
     best = replace(best, answer_at_cross=max(picks, key=lambda t: t[0])[1])
+    # then how close to the best span a further one must score to add its sentence (fit, then choose; ties: none)
+    within = sorted(((_score(evaluate(fit, replace(best, more_within=w), top_k)), i, w)
+                     for i, w in enumerate(MORE_WITHIN)), key=lambda t: (-t[0], t[1]))
+    best = replace(best, more_within=max(((_score(evaluate(choose, replace(best, more_within=w), top_k)), -i, w)
+                                          for _, i, w in within[:CROSS_KEEP]))[2])
     best = fit_confidence(fit, choose, best, top_k)
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
@@ -164,7 +174,7 @@ def main() -> None:
                             cwd=root()).stdout.strip()
     write_json(POLICY_PATH, {
         "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool, "require_names": best.require_names,
-        "answer_at_cross": best.answer_at_cross,
+        "answer_at_cross": best.answer_at_cross, "more_within": best.more_within,
         "confidence": None if best.confidence is None else best.confidence.to_json(),
         "figures": {"fit": fit_figs, "choose": choose_figs, "grid_size": len(grid), "top_k": top_k,
                     "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder,
@@ -172,6 +182,7 @@ def main() -> None:
     })
     print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}, "
           f"require_names {best.require_names}, answer_at_cross {best.answer_at_cross}, "
+          f"more_within {best.more_within}, "
           f"confidence {'off' if best.confidence is None else best.confidence.to_json()}")
     for name, figs in {**fit_figs, **choose_figs}.items():
         print(f"  {name:14s} " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"

@@ -14,7 +14,8 @@
 3. **Reranking**: hit@5 on FacQA's report part (pool = FacQA + samples): the reader's top 5 of the pool against
    the fused top 5, dense-only and BM25-only.
 
-All with 95% bootstrap intervals over questions. Writes ``benchmarks/results/reader_report-<embedder>.json``.
+All with 95% bootstrap intervals over questions. Writes ``benchmarks/results/reader_report-<embedder>.json``. The
+runs are cached as the fitting script caches its own (``tmp/benchmark/reader-runs-*.pkl``; ``--fresh`` reads again).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import string
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -93,29 +95,40 @@ def span_report(settings: Settings, answer_at: float, limit: int) -> dict:
 
 
 def end_to_end(rs: list[Run], top_k: int, by_type: bool) -> dict:
-    policy = load_policy()
-    rows = []
-    for r in rs:
-        a, passages = answer(r, policy, top_k)
-        rows.append((r, judge(r, text_of(a, passages, r), a.abstained)))
+    """The shipped policy ("reader") and, when it refuses by the confidence model, the same policy refusing by the
+    margin alone ("margin_only"), on the same runs."""
+    shipped = load_policy()
+    policies = {"reader": shipped}
+    if shipped.confidence is not None:
+        policies["margin_only"] = replace(shipped, confidence=None)
+    rows: dict[str, list[tuple[Run, dict[str, float]]]] = {}
+    for who, policy in policies.items():
+        for r in rs:
+            a, passages = answer(r, policy, top_k)
+            rows.setdefault(who, []).append((r, judge(r, text_of(a, passages, r), a.abstained)))
 
-    def figures(sel):
-        ans = [s for _, s in sel if s["answerable"]]
-        una = [s for _, s in sel if not s["answerable"]]
-        refused = [s for _, s in sel if s["refused"]]
-        return {"n_answerable": len(ans), "n_unanswerable": len(una), "reader": {
-            "answer_accuracy": ci([s["right"] for s in ans]),
-            "answerable_refused": ci([s["refused"] for s in ans]),
-            "unanswerable_refused": ci([s["refused"] for s in una]),
-            "refusal_precision": ci([float(not s["answerable"]) for s in refused]),
-        }}
+    def figures(keep) -> dict:
+        out: dict = {}
+        for who, mine in rows.items():
+            sel = [x for x in mine if keep(x[0])]
+            ans = [s for _, s in sel if s["answerable"]]
+            una = [s for _, s in sel if not s["answerable"]]
+            refused = [s for _, s in sel if s["refused"]]
+            out.update({"n_answerable": len(ans), "n_unanswerable": len(una)})
+            out[who] = {
+                "answer_accuracy": ci([s["right"] for s in ans]),
+                "answerable_refused": ci([s["refused"] for s in ans]),
+                "unanswerable_refused": ci([s["refused"] for s in una]),
+                "refusal_precision": ci([float(not s["answerable"]) for s in refused]),
+            }
+        return out
 
-    out = {"all": figures(rows)}
+    out = {"all": figures(lambda r: True)}
     for lang in ("id", "en"):
-        out[f"lang={lang}"] = figures([x for x in rows if x[0].item.lang == lang])
+        out[f"lang={lang}"] = figures(lambda r, lang=lang: r.item.lang == lang)
     if by_type:
-        for t in sorted({x[0].item.type for x in rows}):
-            out[f"type={t}"] = figures([x for x in rows if x[0].item.type == t])
+        for t in sorted({r.item.type for r in rs}):
+            out[f"type={t}"] = figures(lambda r, t=t: r.item.type == t)
     return out
 
 
@@ -143,21 +156,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--embedder", default="e5-small-int8")
     ap.add_argument("--limit", type=int, default=0, help="span part: first N report questions only")
+    ap.add_argument("--fresh", action="store_true", help="read the questions again (new reader weights or index)")
     args = ap.parse_args()
     settings = Settings(embedder=args.embedder)
     policy = load_policy()
-    from reader_runs import collect
+    from fit_reader_answers import runs
 
-    sets = {}
-    for name in ("aq-report", "facqa-report", "dev"):
-        sets[name] = collect(name, settings)
+    sets = {name: runs(name, settings, args.fresh) for name in ("aq-report", "facqa-report", "dev")}
     report = {
         "command": "python benchmarks/report_reader.py --embedder " + args.embedder
                    + (f" --limit {args.limit}" if args.limit else ""),
         "git_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                      cwd=root()).stdout.strip(),
         "policy": {"answer_at": policy.answer_at, "more_at": policy.more_at, "pool": policy.pool,
-                   "top_k": settings.top_k},
+                   "top_k": settings.top_k,
+                   "confidence": None if policy.confidence is None else policy.confidence.to_json()},
         "spans": span_report(settings, policy.answer_at, args.limit),
         "articles_qa_report": end_to_end(sets["aq-report"], settings.top_k, by_type=True),
         "facqa_report": end_to_end(sets["facqa-report"], settings.top_k, by_type=False),
@@ -182,7 +195,7 @@ def table(report: dict) -> str:
               "|---|---|---|---|---|---|---|"]
     for name in ("articles_qa_report", "facqa_report", "dev"):
         for row, figs in report[name].items():
-            for who in ("reader", "sentence_scorer"):
+            for who in ("reader", "margin_only", "sentence_scorer"):
                 if who in figs:
                     g = figs[who]
                     lines.append(f"| {name} | {row} ({figs['n_answerable']}+{figs['n_unanswerable']}) | {who} | "
