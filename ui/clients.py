@@ -69,12 +69,12 @@ class ClientTools:
                 log.info("client ask (%d chars): %s", len(question), loggable(question, limit))
             return self.assistant.ask(question, history=history, top_k=top_k)
 
-    def ask(self, question: str, top_k: int = 5) -> dict[str, Any]:
+    def ask(self, question: str, top_k: int | None = None) -> dict[str, Any]:
         """Answer a question (Indonesian or English) from the indexed news articles, with citations.
 
         Args:
             question: the question, standing alone (no conversation is kept between calls).
-            top_k: passages given to the answerer, 1-20.
+            top_k: passages given to the answerer, 1-20 (default: the assistant's fitted top_k).
         Returns:
             answer: the answer text, each sentence closed by a marker such as [1]; abstained: true when no article
             answers it; citations: for each marker n, the article (source, title, outlet, date), the character span
@@ -84,12 +84,12 @@ class ClientTools:
         return {"answer": answer.answer, "abstained": answer.abstained, "citations": _citations(answer),
                 "passages": _passages(answer)[:3] if answer.abstained else []}
 
-    def search(self, query: str, top_k: int = 5) -> dict[str, Any]:
+    def search(self, query: str, top_k: int | None = None) -> dict[str, Any]:
         """Search the indexed news articles and return the best passages, without answering.
 
         Args:
             query: what to look for (Indonesian or English).
-            top_k: how many passages to return, 1-20.
+            top_k: how many passages to return, 1-20 (default: the assistant's fitted top_k).
         Returns:
             query: the query as searched; passages: rank, source (article file), title, outlet, date, start, end and
             text of each passage, best first.
@@ -113,10 +113,10 @@ def mcp_functions(tools: ClientTools) -> list[Callable[..., str]]:
     """The MCP tools ``ask`` and ``search``: :meth:`ClientTools.ask` and :meth:`ClientTools.search` with their result
     as one JSON text (Gradio's MCP server would send a dict as its Python repr)."""
 
-    def ask(question: str, top_k: int = 5) -> str:
+    def ask(question: str, top_k: int | None = None) -> str:
         return json.dumps(tools.ask(question, top_k), ensure_ascii=False)
 
-    def search(query: str, top_k: int = 5) -> str:
+    def search(query: str, top_k: int | None = None) -> str:
         return json.dumps(tools.search(query, top_k), ensure_ascii=False)
 
     ask.__doc__ = (ClientTools.ask.__doc__ or "").replace("Returns:\n", "Returns:\n            A JSON object.")

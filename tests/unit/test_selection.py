@@ -73,3 +73,16 @@ def test_the_fitted_selection_file_is_read_and_a_missing_one_is_neutral():
         note=f"no fitted selection ({selection_path('no-such-embedder', 160, 30).name}): fused order, no diversity")
     fitted = load_selection("e5-small-int8", 160, 30)
     assert fitted.note == "" and 0 < fitted.mmr_lambda <= 1
+
+
+def test_the_default_top_k_is_the_fitted_one():
+    """Settings.top_k is typed into settings.py; the fit writes it into the selection file: they must agree."""
+    import json
+
+    from assistant.retrieval import selection_path
+    from assistant.settings import Settings
+
+    s = Settings(_env_file=None)
+    cfg = s.index_config()
+    fitted = json.loads(selection_path(s.embedder, cfg.chunk_tokens, cfg.chunk_overlap).read_text(encoding="utf-8"))
+    assert s.top_k == fitted["top_k"]
