@@ -77,7 +77,7 @@ fit: install
 report: install
 	$(PY) benchmarks/report_retrieval.py
 	$(PY) benchmarks/articles_qa_retrieval.py
-	$(PY) benchmarks/report_reader.py
+	$(PY) benchmarks/report_reader.py --fresh
 
 clean:
 	rm -rf .index test-artifacts .pytest_cache

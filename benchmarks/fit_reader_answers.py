@@ -13,8 +13,9 @@
   least ``MIN_REFUSAL_PRECISION`` unanswerable runs on FacQA's fit part (the issue's bar).
 * The ``KEEP`` best on fit go to choose, where the best is kept; then ``answer_at_cross`` (the threshold for a
   question in another language than its quote) is fitted on articles-qa's fit part alone, the rest fixed, and
-  chosen among the ``CROSS_KEEP`` best on its choose part; then ``more_within`` (how close to the best span a
-  further one must score to add its sentence) the same way on both sets; written to
+  chosen among the ``CROSS_KEEP`` best on its choose part; then ``more_at`` with ``more_within`` (how close to the
+  best span a further one must score to add its sentence) together, fitted on both fit sets and the ``KEEP`` best
+  chosen on both choose sets; written to
   ``assistant/fitted/reader-answer.json`` with its fit and choose figures.
 * Then the answer-confidence model (:mod:`assistant.answer_confidence`): every fit run answered under the chosen
   policy with refusal switched off, labelled right / not right, a logistic regression over its features (each
@@ -162,11 +163,15 @@ def main() -> None:
     picks = [(evaluate({"aq-choose": choose["aq-choose"]}, replace(best, answer_at_cross=at), top_k)["aq-choose"]
               ["objective"], at) for _, at in cross[:CROSS_KEEP]]
     best = replace(best, answer_at_cross=max(picks, key=lambda t: t[0])[1])
-    # then how close to the best span a further one must score to add its sentence (fit, then choose; ties: none)
-    within = sorted(((_score(evaluate(fit, replace(best, more_within=w), top_k)), i, w)
-                     for i, w in enumerate(MORE_WITHIN)), key=lambda t: (-t[0], t[1]))
-    best = replace(best, more_within=max(((_score(evaluate(choose, replace(best, more_within=w), top_k)), -i, w)
-                                          for _, i, w in within[:CROSS_KEEP]))[2])
+    # then which further sentences join the answer: ``more_at`` and ``more_within`` (how close to the best span a
+    # further one must score) together, the rest fixed; fitted on fit, the KEEP best chosen on choose
+    pairs = [(off, w) for off in MORE_AT_OFFSETS for w in MORE_WITHIN if not (off == float("inf") and w is not None)]
+    more = sorted(((_score(evaluate(fit, replace(best, more_at=best.answer_at + off, more_within=w), top_k)), i)
+                   for i, (off, w) in enumerate(pairs)), key=lambda t: (-t[0], t[1]))
+    off, w = pairs[max((_score(evaluate(choose, replace(best, more_at=best.answer_at + pairs[i][0],
+                                                         more_within=pairs[i][1]), top_k)), -i)
+                       for _, i in more[:KEEP])[1] * -1]
+    best = replace(best, more_at=best.answer_at + off, more_within=w)
     best = fit_confidence(fit, choose, best, top_k)
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
