@@ -105,7 +105,8 @@ def end_to_end(rs: list[Run], top_k: int, by_type: bool) -> dict:
     for who, policy in policies.items():
         for r in rs:
             a, passages = answer(r, policy, top_k)
-            rows.setdefault(who, []).append((r, judge(r, text_of(a, passages, r), a.abstained)))
+            rows.setdefault(who, []).append((r, judge(r, text_of(a, passages, r), a.abstained,
+                                                      [p.text for p in a.picks])))
 
     def figures(keep) -> dict:
         out: dict = {}
@@ -120,6 +121,8 @@ def end_to_end(rs: list[Run], top_k: int, by_type: bool) -> dict:
                 "answerable_refused": ci([s["refused"] for s in ans]),
                 "unanswerable_refused": ci([s["refused"] for s in una]),
                 "refusal_precision": ci([float(not s["answerable"]) for s in refused]),
+                # of the right answers' quoted sentences, the share that hold evidence (citation precision)
+                "quotes_supported": ci([s["supported"] for s in ans if s["right"]]),
             }
         return out
 
@@ -191,8 +194,8 @@ def table(report: dict) -> str:
         lines.append(f"| {lang} | {f(s['exact_match'][lang])} | {f(s['token_f1'][lang])} | {s['n'][lang]} |")
     lines.append(f"| no-answer precision / recall | {f(s['no_answer_precision'])} | {f(s['no_answer_recall'])} | "
                  f"{s['no_answer_n']} |")
-    lines += ["", "| set | rows | who | accuracy | answerable refused | unanswerable refused | refusal precision |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| set | rows | who | accuracy | answerable refused | unanswerable refused | refusal precision "
+              "| quotes holding evidence |", "|---|---|---|---|---|---|---|---|"]
     for name in ("articles_qa_report", "facqa_report", "dev"):
         for row, figs in report[name].items():
             for who in ("reader", "margin_only", "sentence_scorer"):
@@ -200,7 +203,8 @@ def table(report: dict) -> str:
                     g = figs[who]
                     lines.append(f"| {name} | {row} ({figs['n_answerable']}+{figs['n_unanswerable']}) | {who} | "
                                  f"{f(g['answer_accuracy'])} | {f(g['answerable_refused'])} | "
-                                 f"{f(g['unanswerable_refused'])} | {f(g['refusal_precision'])} |")
+                                 f"{f(g['unanswerable_refused'])} | {f(g['refusal_precision'])} | "
+                                 f"{f(g.get('quotes_supported', []))} |")
     lines += ["", "| hit@5, FacQA report part | " + " | ".join(report["rerank_hit_at_5_facqa_report"]) + " |",
               "|---|" + "---|" * len(report["rerank_hit_at_5_facqa_report"]),
               "| | " + " | ".join(f(v) for v in report["rerank_hit_at_5_facqa_report"].values()) + " |"]
