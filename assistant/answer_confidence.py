@@ -25,7 +25,7 @@ from index.analysis import analyze
 from index.dates import MONTH_PATTERN, WEEKDAY_PATTERN
 from index.reader import Passage
 
-__all__ = ["FEATURES", "Confidence", "features", "fit_logistic"]
+__all__ = ["FEATURES", "Confidence", "features", "fit_logistic", "words_of"]
 
 FEATURES = ("margin", "null", "type_match", "type_miss", "coverage", "sentence_coverage", "names_missing", "cross",
             "span_words", "open_ended")
@@ -59,6 +59,12 @@ def _terms_of(text: str) -> frozenset[str]:
     return frozenset(analyze(text))
 
 
+@lru_cache(maxsize=1024)
+def words_of(text: str) -> frozenset[str]:
+    """The casefolded words of ``text`` (a name is looked up as a word: "AI" is not in "sampai")."""
+    return frozenset(re.findall(r"\w[\w-]*", text.casefold()))
+
+
 def _share_in(terms: set[str], text: str) -> float:
     if not terms:
         return 1.0
@@ -73,7 +79,7 @@ def features(info: QuestionInfo, span: Span, sentence: Sentence, passage: Passag
     hit = bool(rx and rx.search(text))
     terms = set(info.terms)
     article = passage.document or passage.text
-    folded = article.casefold()
+    words = words_of(article)
     names = [n.casefold() for n in dict.fromkeys(info.names)
              if not n[0].isdigit() and n.casefold() not in QUESTION_WORDS]
     return {
@@ -83,7 +89,7 @@ def features(info: QuestionInfo, span: Span, sentence: Sentence, passage: Passag
         "type_miss": float(rx is not None and not hit),
         "coverage": _share_in(terms, article),
         "sentence_coverage": _share_in(terms, sentence.text),
-        "names_missing": sum(n not in folded for n in names) / len(names) if names else 0.0,
+        "names_missing": sum(n not in words for n in names) / len(names) if names else 0.0,
         "cross": float(info.language != passage.language),
         "span_words": math.log1p(len(text.split())),
         # why / list / comparison: answered by sentences, with lower span margins than a factoid's

@@ -28,7 +28,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.answer_confidence import Confidence, features
+from assistant.answer_confidence import Confidence, features, words_of
 from assistant.question import QuestionInfo
 from assistant.reader_model import ReaderModel
 from assistant.reading import Span
@@ -170,7 +170,7 @@ def read_and_rerank(model: ReaderModel, question: str, pool: list[Passage], top_
 def distinctive_names(info: QuestionInfo, passages: list[Passage]) -> list[str]:
     """The question's names (capitalised words, casefolded) that some but not all of ``passages`` hold: what tells
     the asked-about thing from its neighbours ("Rubiah" among ferry reports that all name "Pulau")."""
-    texts = [p.text.casefold() for p in passages]
+    texts = [words_of(p.text) for p in passages]
     names = [n.casefold() for n in dict.fromkeys(info.names) if not n[0].isdigit()]
     return [n for n in names if 0 < sum(n in t for t in texts) < len(texts)]
 

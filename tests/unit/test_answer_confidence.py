@@ -13,7 +13,7 @@ from assistant.sentences import Sentence
 from index.reader import Passage
 
 ARTICLE = ("Sebanyak 46 barista mengikuti kejuaraan seduh kopi manual di Festival Kopi Lereng Wangi. "
-           "Panitia menyiapkan hadiah Rp 15 juta.")
+           "Panitia menyiapkan hadiah Rp 15 juta sampai akhir pekan.")
 
 
 def _feats(question: str, answer: str) -> dict[str, float]:
@@ -30,6 +30,8 @@ def test_features_read_the_kind_of_answer_and_the_names_the_article_lacks():
     assert many["type_match"] == 1.0 and many["names_missing"] == 0.0
     other = _feats("How many baristas joined the Sukamaju Cup?", "46 barista")
     assert other["names_missing"] == 1.0 and other["cross"] == 1.0  # "Sukamaju", "Cup": not in the article
+    # a name is looked up as a word, not a substring ("AI" is in "sampai", "mengikuti"… but not as a word)
+    assert _feats("Which AI company won?", "46 barista")["names_missing"] == 1.0
     why = _feats("Mengapa panitia menyiapkan hadiah?", "Rp 15 juta")
     assert why["open_ended"] == 1.0 and why["type_match"] == why["type_miss"] == 0.0
     assert set(why) == set(FEATURES)
