@@ -123,7 +123,6 @@ def paragraphs(tmp_path_factory, settings, embedder):
     return assistant_over(PARAGRAPHS, tmp_path_factory, settings, "paragraph")
 
 
-@pytest.mark.xfail(strict=True, reason="known limit: the reader refuses this list question (no span above the refusal threshold)")
 def test_list_takes_the_paragraph_its_introducing_sentence_opens(paragraphs):
     a = paragraphs.ask("Apa saja perubahan yang dibawa festival layang-layang bagi desa nelayan?")
     assert not a.abstained

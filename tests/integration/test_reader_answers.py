@@ -47,9 +47,6 @@ def test_the_number_of_evacuees_is_read_in_indonesian(bot):
     assert a.citations and a.citations[0].source == "banjir.txt" and "1.250 warga" in a.citations[0].quote
 
 
-@pytest.mark.xfail(strict=True, reason="known limit of the shipped reader: trained on same-language pairs only, it reads "
-                   "the English question over the Indonesian report below its refusal threshold (margin -0.5 < 1.0); "
-                   "see assistant/fitted/reader/MODEL_CARD.md")
 def test_the_number_of_evacuees_is_read_in_english(bot):
     a = bot.ask("How many residents had to evacuate because of the flood in Sukamaju?")
     assert not a.abstained and a.language == "en" and "1.250" in a.answer
