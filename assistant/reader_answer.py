@@ -15,8 +15,9 @@ them, and the answer quotes the sentences that hold its best spans, each with it
    a short answer span leads the quote (``1.250 warga — “…” [1]``); a quote in another language than the answer
    is framed in the answer's language (``The articles say (in Indonesian): “…” [1]``).
 
-``answer_at``, ``more_at``, ``more_within``, ``pool`` and the confidence model come from ``assistant/fitted/reader-answer.json`` (written by
-``benchmarks/fit_reader_answers.py``: fitted on articles-qa's and FacQA's fit parts, chosen on their choose parts).
+``answer_at``, ``more_at``, ``more_within``, ``pool`` and the confidence model come from
+``assistant/fitted/reader-answer.json`` (written by ``benchmarks/fit_reader_answers.py``: fitted on articles-qa's
+and FacQA's fit parts, chosen on their choose parts).
 """
 
 from __future__ import annotations

@@ -15,8 +15,7 @@
   question in another language than its quote) is fitted on articles-qa's fit part alone, the rest fixed, and
   chosen among the ``CROSS_KEEP`` best on its choose part; then ``more_at`` with ``more_within`` (how close to the
   best span a further one must score to add its sentence) together, fitted on both fit sets and the ``KEEP`` best
-  chosen on both choose sets; written to
-  ``assistant/fitted/reader-answer.json`` with its fit and choose figures.
+  chosen on both choose sets; written to ``assistant/fitted/reader-answer.json`` with its fit and choose figures.
 * Then the answer-confidence model (:mod:`assistant.answer_confidence`): every fit run answered under the chosen
   policy with refusal switched off, labelled right / not right, a logistic regression over its features (each
   question set weighted equally); its refusal probability ``answer_p`` on the same grid-then-choose protocol. It
@@ -51,7 +50,8 @@ KEEP = 10
 CROSS_KEEP = 3
 MORE_WITHIN = (None, 0.5, 1.0, 2.0, 3.0, 5.0)
 ANSWER_P = tuple(float(x) for x in np.round(np.arange(0.05, 0.951, 0.025), 3))
-ALWAYS = Confidence((0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES), 0.0, 0.0)  # answers every question (labels for the fit)
+# a confidence model that answers every question (the fit's labels are read with refusal off)
+ALWAYS = Confidence((0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES), 0.0, 0.0)
 CACHE = root() / "tmp" / "benchmark"
 
 
@@ -166,12 +166,12 @@ def main() -> None:
     # then which further sentences join the answer: ``more_at`` and ``more_within`` (how close to the best span a
     # further one must score) together, the rest fixed; fitted on fit, the KEEP best chosen on choose
     pairs = [(off, w) for off in MORE_AT_OFFSETS for w in MORE_WITHIN if not (off == float("inf") and w is not None)]
-    more = sorted(((_score(evaluate(fit, replace(best, more_at=best.answer_at + off, more_within=w), top_k)), i)
-                   for i, (off, w) in enumerate(pairs)), key=lambda t: (-t[0], t[1]))
-    off, w = pairs[max((_score(evaluate(choose, replace(best, more_at=best.answer_at + pairs[i][0],
-                                                         more_within=pairs[i][1]), top_k)), -i)
-                       for _, i in more[:KEEP])[1] * -1]
-    best = replace(best, more_at=best.answer_at + off, more_within=w)
+    def with_more(i: int) -> AnswerPolicy:
+        off, within = pairs[i]
+        return replace(best, more_at=best.answer_at + off, more_within=within)
+
+    on_fit = sorted(range(len(pairs)), key=lambda i: (-_score(evaluate(fit, with_more(i), top_k)), i))[:KEEP]
+    best = with_more(min(on_fit, key=lambda i: (-_score(evaluate(choose, with_more(i), top_k)), i)))
     best = fit_confidence(fit, choose, best, top_k)
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
