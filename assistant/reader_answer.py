@@ -67,6 +67,9 @@ class AnswerPolicy:
     # when fitted, refusal reads the probability that the best answer is right (:mod:`assistant.answer_confidence`)
     # instead of the margin alone; ``answer_at`` still governs the parts of a multi-part question and the others
     confidence: Confidence | None = None
+    # which span leads: the reader's best margin ("margin"), or the likeliest right by the confidence model
+    # ("confidence": a span in the passage that names what the question names can win over a higher margin)
+    lead_by: str = "margin"
     figures: dict[str, Any] = field(default_factory=dict)
 
 
@@ -79,7 +82,8 @@ def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
     return AnswerPolicy(float(raw["answer_at"]), float(raw["more_at"]), int(raw["pool"]),
                         bool(raw.get("require_names", False)), None if cross is None else float(cross),
                         None if within is None else float(within),
-                        None if conf is None else Confidence.from_json(conf), raw.get("figures", {}))
+                        None if conf is None else Confidence.from_json(conf), str(raw.get("lead_by", "margin")),
+                        raw.get("figures", {}))
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,11 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
         need = distinctive_names(info, passages)
         if need:
             scored = [t for t in scored if any(n in t[2].text.casefold() for n in need)]
+    if scored and policy.confidence is not None and policy.lead_by == "confidence":
+        conf = policy.confidence
+        probs = [conf.probability(features(info, sp, st, st.passage)) for _, sp, st in scored]
+        first = max(range(len(scored)), key=lambda i: (probs[i], -i))
+        scored = [scored[first], *scored[:first], *scored[first + 1 :]]
     if scored and policy.answer_at_cross is not None and scored[0][2].passage.language != info.language:
         policy = replace(policy, answer_at=policy.answer_at_cross)
     asks = list(info.asks) if model is not None and len(info.asks) > 1 else []

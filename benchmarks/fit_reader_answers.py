@@ -18,7 +18,8 @@
   chosen on both choose sets; written to ``assistant/fitted/reader-answer.json`` with its fit and choose figures.
 * Then the answer-confidence model (:mod:`assistant.answer_confidence`): every fit run answered under the chosen
   policy with refusal switched off, labelled right / not right, a logistic regression over its features (each
-  question set weighted equally); its refusal probability ``answer_p`` on the same grid-then-choose protocol. It
+  question set weighted equally); its refusal probability ``answer_p`` and ``lead_by`` (whether the span with the
+  best margin leads, or the one the model finds likeliest right) on the same grid-then-choose protocol. It
   replaces the margin threshold only when it scores higher on the choose parts.
 """
 
@@ -120,8 +121,8 @@ def fit_confidence(fit: dict[str, list[Run]], choose: dict[str, list[Run]], poli
     rows, labels, weights = confidence_rows(fit, policy, top_k)
     model = fit_logistic(rows, labels, weights=weights)
     grid = []
-    for p in ANSWER_P:
-        cand = replace(policy, confidence=replace(model, answer_p=p))
+    for lead_by, p in itertools.product(("margin", "confidence"), ANSWER_P):
+        cand = replace(policy, confidence=replace(model, answer_p=p), lead_by=lead_by)
         figs = evaluate(fit, cand, top_k)
         if figs["facqa-fit"]["refusal_precision"] >= MIN_REFUSAL_PRECISION:
             grid.append((_score(figs), cand))
@@ -129,7 +130,7 @@ def fit_confidence(fit: dict[str, list[Run]], choose: dict[str, list[Run]], poli
     scored = [(_score(evaluate(choose, c, top_k)), c) for _, c in grid[:KEEP]]
     margin_only = _score(evaluate(choose, policy, top_k))
     print(f"confidence model: {len(rows)} fit answers ({sum(labels)} right); choose: margin only "
-          f"{margin_only:.3f}, " + ", ".join(f"p {c.confidence.answer_p:.3f}: {sc:.3f}"  # type: ignore[union-attr]
+          f"{margin_only:.3f}, " + ", ".join(f"{c.lead_by} p {c.confidence.answer_p:.3f}: {sc:.3f}"  # type: ignore[union-attr]
                                              for sc, c in scored))
     if scored and max(scored, key=lambda t: t[0])[0] > margin_only:
         return max(scored, key=lambda t: t[0])[1]
@@ -180,14 +181,14 @@ def main() -> None:
     write_json(POLICY_PATH, {
         "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool, "require_names": best.require_names,
         "answer_at_cross": best.answer_at_cross, "more_within": best.more_within,
-        "confidence": None if best.confidence is None else best.confidence.to_json(),
+        "confidence": None if best.confidence is None else best.confidence.to_json(), "lead_by": best.lead_by,
         "figures": {"fit": fit_figs, "choose": choose_figs, "grid_size": len(grid), "top_k": top_k,
                     "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder,
                     "git_commit": commit, "min_refusal_precision": MIN_REFUSAL_PRECISION},
     })
     print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}, "
           f"require_names {best.require_names}, answer_at_cross {best.answer_at_cross}, "
-          f"more_within {best.more_within}, "
+          f"more_within {best.more_within}, lead_by {best.lead_by}, "
           f"confidence {'off' if best.confidence is None else best.confidence.to_json()}")
     for name, figs in {**fit_figs, **choose_figs}.items():
         print(f"  {name:14s} " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
