@@ -11,11 +11,12 @@ them, and the answer quotes the sentences that hold its best spans, each with it
 3. **Compose** (:func:`compose`): the sentence holding the best span leads; other spans scoring at least
    ``more_at`` and within ``more_within`` of the best add their sentences (lists, reasons, the second report of
    one event), up to ``MAX_SENTENCES``;
-   a multi-part question is read once per part, and a part the reader cannot answer is named as not found;
+   a multi-part question is read once per part (over its ``parts_pool`` best passages), and a part the reader
+   cannot answer is named as not found;
    a short answer span leads the quote (``1.250 warga — “…” [1]``); a quote in another language than the answer
    is framed in the answer's language (``The articles say (in Indonesian): “…” [1]``).
 
-``answer_at``, ``more_at``, ``more_within``, ``pool`` and the confidence model come from
+``answer_at``, ``more_at``, ``more_within``, ``pool``, ``parts_pool`` and the confidence model come from
 ``assistant/fitted/reader-answer.json`` (written by ``benchmarks/fit_reader_answers.py``: fitted on articles-qa's
 and FacQA's fit parts, chosen on their choose parts).
 """
@@ -70,6 +71,8 @@ class AnswerPolicy:
     # which span leads: the reader's best margin ("margin"), or the likeliest right by the confidence model
     # ("confidence": a span in the passage that names what the question names can win over a higher margin)
     lead_by: str = "margin"
+    # each part of a multi-part question is read over this many of the best passages (None: all of them)
+    parts_pool: int | None = None
     figures: dict[str, Any] = field(default_factory=dict)
 
 
@@ -83,7 +86,7 @@ def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
                         bool(raw.get("require_names", False)), None if cross is None else float(cross),
                         None if within is None else float(within),
                         None if conf is None else Confidence.from_json(conf), str(raw.get("lead_by", "margin")),
-                        raw.get("figures", {}))
+                        raw.get("parts_pool"), raw.get("figures", {}))
 
 
 @dataclass(frozen=True)
@@ -220,8 +223,9 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
         policy = replace(policy, answer_at=policy.answer_at_cross)
     asks = list(info.asks) if model is not None and len(info.asks) > 1 else []
     part_best: list[tuple[str, tuple[float, Span, Sentence] | None]] = []
+    ask_over = passages[: policy.parts_pool] if policy.parts_pool else passages
     for ask in asks:
-        mine = _scored(sents, passages, model.read(ask.text, [p.text for p in passages]))  # type: ignore[union-attr]
+        mine = _scored(sents, ask_over, model.read(ask.text, [p.text for p in ask_over]))  # type: ignore[union-attr]
         part_best.append((ask.text, mine[0] if mine else None))
     answered = [(t, b) for t, b in part_best if b is not None and b[0] >= policy.answer_at]
     best = scored[0][0] if scored else float("-inf")

@@ -20,7 +20,8 @@
   policy with refusal switched off, labelled right / not right, a logistic regression over its features (each
   question set weighted equally); its refusal probability ``answer_p`` and ``lead_by`` (whether the span with the
   best margin leads, or the one the model finds likeliest right) on the same grid-then-choose protocol. It
-  replaces the margin threshold only when it scores higher on the choose parts.
+  replaces the margin threshold only when it scores higher on the choose parts. Last ``parts_pool``: over how many
+  of the best passages each part of a multi-part question is read (ties: the fewest), fit then choose.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ MIN_REFUSAL_PRECISION = 0.9
 KEEP = 10
 CROSS_KEEP = 3
 MORE_WITHIN = (None, 0.5, 1.0, 2.0, 3.0, 5.0)
+PARTS_POOLS = (None, 1, 2, 4)  # None: every passage handed over
 ANSWER_P = tuple(float(x) for x in np.round(np.arange(0.05, 0.951, 0.025), 3))
 # a confidence model that answers every question (the fit's labels are read with refusal off)
 ALWAYS = Confidence((0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES), 0.0, 0.0)
@@ -174,6 +176,12 @@ def main() -> None:
     on_fit = sorted(range(len(pairs)), key=lambda i: (-_score(evaluate(fit, with_more(i), top_k)), i))[:KEEP]
     best = with_more(min(on_fit, key=lambda i: (-_score(evaluate(choose, with_more(i), top_k)), i)))
     best = fit_confidence(fit, choose, best, top_k)
+    # then how many of the best passages each part of a multi-part question is read over (ties: the fewest, which
+    # reads least and answers soonest)
+    on_fit = sorted(PARTS_POOLS, key=lambda n: (-_score(evaluate(fit, replace(best, parts_pool=n), top_k)),
+                                                n or POOLS[-1]))[:CROSS_KEEP]
+    best = replace(best, parts_pool=min(on_fit, key=lambda n: (-_score(evaluate(choose, replace(best, parts_pool=n),
+                                                                                 top_k)), n or POOLS[-1])))
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -182,13 +190,14 @@ def main() -> None:
         "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool, "require_names": best.require_names,
         "answer_at_cross": best.answer_at_cross, "more_within": best.more_within,
         "confidence": None if best.confidence is None else best.confidence.to_json(), "lead_by": best.lead_by,
+        "parts_pool": best.parts_pool,
         "figures": {"fit": fit_figs, "choose": choose_figs, "grid_size": len(grid), "top_k": top_k,
                     "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder,
                     "git_commit": commit, "min_refusal_precision": MIN_REFUSAL_PRECISION},
     })
     print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}, "
           f"require_names {best.require_names}, answer_at_cross {best.answer_at_cross}, "
-          f"more_within {best.more_within}, lead_by {best.lead_by}, "
+          f"more_within {best.more_within}, lead_by {best.lead_by}, parts_pool {best.parts_pool}, "
           f"confidence {'off' if best.confidence is None else best.confidence.to_json()}")
     for name, figs in {**fit_figs, **choose_figs}.items():
         print(f"  {name:14s} " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
