@@ -79,14 +79,12 @@ class AnswerPolicy:
 @lru_cache(maxsize=1)
 def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    cross = raw.get("answer_at_cross")
+    optional = {k: raw[k] for k in ("answer_at_cross", "more_within", "parts_pool") if raw.get(k) is not None}
     conf = raw.get("confidence")
-    within = raw.get("more_within")
-    return AnswerPolicy(float(raw["answer_at"]), float(raw["more_at"]), int(raw["pool"]),
-                        bool(raw.get("require_names", False)), None if cross is None else float(cross),
-                        None if within is None else float(within),
-                        None if conf is None else Confidence.from_json(conf), str(raw.get("lead_by", "margin")),
-                        raw.get("parts_pool"), raw.get("figures", {}))
+    return AnswerPolicy(answer_at=float(raw["answer_at"]), more_at=float(raw["more_at"]), pool=int(raw["pool"]),
+                        require_names=bool(raw.get("require_names", False)),
+                        confidence=None if conf is None else Confidence.from_json(conf),
+                        lead_by=str(raw.get("lead_by", "margin")), figures=raw.get("figures", {}), **optional)
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,13 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from assistant.chain import Assistant
 from assistant.errors import UserError
 from assistant.models import Answer, Turn
+from ui.http_asgi import Receive, Scope, Send, header, send_json
 from ui.log_guard import loggable
 
 __all__ = ["ClientTools", "ClientRoutes", "MODEL_ID", "MCP_TOOLS", "completion", "completion_chunks", "mcp_functions"]
@@ -40,9 +41,6 @@ MCP_TOOLS = ("mcp_ask", "mcp_search")  # the api names of the two MCP tools (see
 FREE_FAILURES = 5  # wrong credentials per client address before the delays start (as for /login)
 MAX_DELAY_S = 60.0
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def _citations(answer: Answer) -> list[dict[str, Any]]:
@@ -194,21 +192,6 @@ class _Refused(Exception):
         self.status, self.message, self.kind, self.headers = status, message, kind, headers or {}
 
 
-async def _json(send: Send, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-    body = json.dumps(payload, ensure_ascii=False).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers") or []:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
 class ClientRoutes:
     """ASGI middleware: serves ``/v1/models`` and ``/v1/chat/completions`` and guards ``/gradio_api/mcp`` (see the
     module's doc). Add it with ``Middleware(ClientRoutes, tools=…, login=(user, password) | None)``."""
@@ -237,14 +220,14 @@ class ClientRoutes:
             if mcp:
                 await self.app(scope, receive, send)
             elif path.rstrip("/") == "/v1/models":
-                await _json(send, 200, {"object": "list", "data": [
+                await send_json(send, 200, {"object": "list", "data": [
                     {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "article-assistant"}]})
             elif scope["method"] != "POST":
                 raise _Refused(405, "use POST for /v1/chat/completions")
             else:
                 await self._chat(scope, receive, send)
         except _Refused as why:
-            await _json(send, why.status, {"error": {"message": why.message, "type": why.kind, "code": why.status}},
+            await send_json(send, why.status, {"error": {"message": why.message, "type": why.kind, "code": why.status}},
                         why.headers)
 
     # -- login --------------------------------------------------------------------------------------------------
@@ -278,7 +261,7 @@ class ClientRoutes:
 
     @staticmethod
     def _credentials(scope: Scope) -> tuple[str, str] | None:
-        raw = _header(scope, b"authorization")
+        raw = header(scope, b"authorization")
         if not raw:
             return None
         kind, _, value = raw.strip().partition(" ")
@@ -337,7 +320,7 @@ class ClientRoutes:
                 log.exception("chat completion failed (%s)", type(exc).__name__)
                 raise _Refused(500, f"answering failed ({type(exc).__name__}); the server log has the details",
                                "server_error") from None
-            await _json(send, 200, completion(answer, cid, created))
+            await send_json(send, 200, completion(answer, cid, created))
             return
         await self._stream(send, question, turns, top_k, cid, created)
 

@@ -23,16 +23,23 @@ class _Refused(Exception):
         self.status, self.detail, self.headers = status, detail, headers or {}
 
 
-async def _reply(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-           (b"connection", b"close")]
+async def send_json(send: Send, status: int, payload: Any, headers: dict[str, str] | None = None,
+                    close: bool = False) -> None:
+    """One whole JSON response (UTF-8), ``headers`` added; ``close``: the connection closes after it."""
+    body = json.dumps(payload, ensure_ascii=False).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw += [(b"connection", b"close")] if close else []
     raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+async def _reply(send: Send, status: int, detail: str, headers: dict[str, str] | None = None) -> None:
+    await send_json(send, status, {"detail": detail}, headers, close=True)
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    """The request header ``name`` (lower-case bytes), or None."""
     for key, value in scope.get("headers") or []:
         if key.lower() == name:
             return value.decode("latin-1")

@@ -33,7 +33,7 @@ import logging
 import time
 from typing import Any
 
-from ui.http_asgi import Receive, Scope, Send, _header, _mb, _Refused, _replay, _reply, _user, _with_length
+from ui.http_asgi import Receive, Scope, Send, _mb, _Refused, _replay, _reply, _user, _with_length, header
 from ui.http_calls import _CALL, MAX_JSON_DEPTH, _checked_call  # noqa: F401 - MAX_JSON_DEPTH importable here
 from ui.uploads import UploadLedger
 
@@ -115,7 +115,7 @@ class RequestGuard:
                              f"request ({which})")
 
     def _check_length(self, scope: Scope, limit: int) -> None:
-        raw = _header(scope, b"content-length")
+        raw = header(scope, b"content-length")
         if raw is None:
             return
         try:
@@ -179,7 +179,7 @@ class RequestGuard:
         it stored, which :class:`~ui.uploads.UploadLedger` deletes within a minute."""
         client = self._uploader(scope)
         room = self.upload_quota - self.uploads.held(client)
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         wanted = int(declared) if declared and declared.strip().isdigit() else 1
         if wanted > room:
             log.warning("refused an upload of %s bytes: its client holds %s of uploads (quota %s)", declared or "?",

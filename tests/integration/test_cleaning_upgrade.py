@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 import index.build_files as build_files
+import index.cleaning as cleaning
 from index import build_index, open_index
-from index.cleaning import _headline_list_lines, is_call_to_action, split_lines
 
 pytestmark = pytest.mark.slow
 
@@ -18,20 +18,6 @@ LINKS = "Baca Juga:\n- Harga Cabai Rawit di Pasar Induk Mulai Turun\n- Jembatan 
 TAIL = "Petugas membagikan makanan dan selimut kepada pengungsi setiap pagi dan sore.\n"
 
 
-def _old_cleaning(text: str) -> list[tuple[int, int]]:
-    """content_spans as it was before link lists were a rule (headline lists and calls to action only)."""
-    lines = split_lines(text)
-    dropped = _headline_list_lines(lines)
-    out = []
-    for i, line in enumerate(lines):
-        if i in dropped or line.blank or is_call_to_action(line.text):
-            continue
-        start = line.start + (len(line.text) - len(line.text.lstrip()))
-        end = line.start + len(line.text.rstrip())
-        out.append((start, end))
-    return out
-
-
 def test_an_older_index_is_cleaned_again_and_keeps_unchanged_vectors(tmp_path, settings, embedder, monkeypatch):
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -39,8 +25,8 @@ def test_an_older_index_is_cleaned_again_and_keeps_unchanged_vectors(tmp_path, s
     (folder / "lain.txt").write_text("Pasar Murah Digelar\n\nOperasi pasar murah digelar di lima kecamatan.\n",
                                      encoding="utf-8")
     config = settings.model_copy(update={"articles_dir": folder, "index_dir": tmp_path / "idx"}).index_config()
-    with monkeypatch.context() as m:  # the build an older release made
-        m.setattr(build_files, "content_spans", _old_cleaning)
+    with monkeypatch.context() as m:  # the build an older release made: no link-list rule, cleaning version 1
+        m.setattr(cleaning, "_link_list_lines", lambda text, lines: set())
         m.setattr(build_files, "CLEANING_VERSION", 1)
         build_index(folder, config)
     old = open_index(config)
