@@ -6,7 +6,8 @@ fitted fusion, sub-queries and diversity, then the trained reader's rerank when 
 documents are the passages the answerer would read, in the same order. Each ``Document`` holds one passage; its
 metadata: ``source``, ``start``/``end`` (character offsets into the article's stored text), ``title``, ``outlet``,
 ``date``, ``score`` (fused), ``legs`` (dense / bm25), ``via`` (the question or sub-query that brought it), ``rank``,
-``story_id`` and ``reader_score`` (the reader's best span's margin over no answer; None without the rerank). It
+``story_id`` and ``reader_score`` (the reader's best span's margin over no answer; None without the rerank): the
+fields of :class:`assistant.models.RankedPassage`, the answer's passages, so the two cannot drift apart. It
 follows rebuilds of the index (a new build is picked up on the next query).
 
 >>> retriever = ArticleRetriever.from_settings(Settings(), top_k=3)  # doctest: +SKIP
@@ -51,13 +52,6 @@ class ArticleRetriever(BaseRetriever):
 
 
 def _documents(result: RetrievalResult) -> list[Document]:
-    """``result``'s passages as ``Document``s, best first (metadata: see the module docstring)."""
-    spans = result.spans or [[] for _ in result.passages]
-    return [
-        Document(page_content=p.text, id=p.id,
-                 metadata={"source": p.source, "start": p.start, "end": p.end, "title": p.title,
-                           "outlet": p.outlet, "date": p.date, "score": s, "legs": list(r.legs), "via": r.via,
-                           "rank": i + 1, "story_id": p.story_id,
-                           "reader_score": float(best[0].score) if best else None})
-        for i, (p, s, r, best) in enumerate(zip(result.passages, result.scores, result.reasons, spans, strict=True))
-    ]
+    """``result``'s passages as ``Document``s, best first: the answer's own passages (``Answer.passages``), each
+    field but the text and id as metadata (see the module docstring)."""
+    return [p.document() for p in result.ranked()]

@@ -26,6 +26,10 @@ class Citation(BaseModel):
 
 
 class RankedPassage(BaseModel):
+    """A passage as everything outside the core sees it (the answer's sources in the UI, the API's JSON, the
+    LangChain retriever's ``Document``s): an indexed :class:`index.reader.Passage` with its place in the ranking.
+    :meth:`assistant.retrieval.RetrievalResult.ranked` is the one place that makes them."""
+
     rank: int
     id: str
     source: str
@@ -38,6 +42,14 @@ class RankedPassage(BaseModel):
     date: str | None = None
     legs: list[str] = Field(default_factory=list)  # which retrievers found it: "dense", "bm25"
     via: str = "question"  # the (sub-)query that brought it: "question", "part 1: …", "article: a.txt"
+    story_id: str | None = None  # the story its article was grouped into (reports of one event share one)
+    reader_score: float | None = None  # the reader's best span's margin over no answer (None: not reranked)
+
+    def document(self) -> Any:
+        """This passage as a LangChain ``Document``: its text, its id, every other field as metadata."""
+        from langchain_core.documents import Document
+
+        return Document(page_content=self.text, id=self.id, metadata=self.model_dump(exclude={"text", "id"}))
 
 
 class ScopeTrace(BaseModel):

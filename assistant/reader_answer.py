@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.answer_confidence import Confidence, features, words_of
+from assistant.answer_confidence import Confidence, features
 from assistant.question import QuestionInfo
 from assistant.reader_model import ReaderModel
 from assistant.reading import Span
@@ -56,9 +56,9 @@ class AnswerPolicy:
     answer_at: float  # refuse when the best span's margin over no-answer is below this
     more_at: float  # further spans at least this good add their sentences
     pool: int  # passages the reader reads (and reranks) per question
-    # quote only sentences naming one of the question's distinctive names (held by some passages, not all), and
-    # refuse when none scores enough: never another island's ferry price for the one asked about
-    require_names: bool = False
+    # never quote a sentence about a rival of something the question names (:func:`rival_name`): "Pulau Weh"'s
+    # ferry price is not an answer about "Pulau Rubiah"; refused when no other sentence scores enough
+    skip_rivals: bool = False
     # the refusal threshold for a question in another language than the passage it would quote (the reader is
     # less sure across languages: it was trained on same-language pairs only); None = ``answer_at``
     answer_at_cross: float | None = None
@@ -82,7 +82,7 @@ def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
     optional = {k: raw[k] for k in ("answer_at_cross", "more_within", "parts_pool") if raw.get(k) is not None}
     conf = raw.get("confidence")
     return AnswerPolicy(answer_at=float(raw["answer_at"]), more_at=float(raw["more_at"]), pool=int(raw["pool"]),
-                        require_names=bool(raw.get("require_names", False)),
+                        skip_rivals=bool(raw.get("skip_rivals", False)),
                         confidence=None if conf is None else Confidence.from_json(conf),
                         lead_by=str(raw.get("lead_by", "margin")), figures=raw.get("figures", {}), **optional)
 
@@ -173,12 +173,37 @@ def read_and_rerank(model: ReaderModel, question: str, pool: list[Passage], top_
     return order[:top_k], spans
 
 
-def distinctive_names(info: QuestionInfo, passages: list[Passage]) -> list[str]:
-    """The question's names (capitalised words, casefolded) that some but not all of ``passages`` hold: what tells
-    the asked-about thing from its neighbours ("Rubiah" among ferry reports that all name "Pulau")."""
-    texts = [words_of(p.text) for p in passages]
-    names = [n.casefold() for n in dict.fromkeys(info.names) if not n[0].isdigit()]
-    return [n for n in names if 0 < sum(n in t for t in texts) < len(texts)]
+# Two capitalised words in a row ("Pulau Rubiah", "Dinas Kesehatan"): a name and the word that tells it apart.
+_NAME_PAIR = re.compile(r"(?<![\w'’-])(?=([A-Z][\w'’-]*)\s+([A-Z][\w'’-]*))")
+
+
+def rival_name(question: str, sentence: str) -> str | None:
+    """The name ``sentence`` puts where the question has one of its own ("Pulau Weh" for a question about
+    "Pulau Rubiah"), or None: the sentence holds the first word of a two-word name of the question (not the
+    question's opening word) followed by a capitalised word the question does not have, and lacks the name's second
+    word altogether (a question naming two ministries, "Pertahanan Kazakhstan" and "Pertahanan Inggris", has no
+    rival in either).
+
+    >>> rival_name("Berapa harga tiket ke Pulau Rubiah?", "Tiket ke Pulau Weh naik menjadi Rp 42.000.")
+    'Pulau Weh'
+    >>> rival_name("Berapa harga tiket ke Pulau Rubiah?", "Dari Pulau Weh ke Pulau Rubiah tarifnya Rp 60.000.")
+    """
+    opening = re.match(r"\W*", question)
+    own = {w.casefold() for w in re.findall(r"[\w'’-]+", question)}
+    for m in _NAME_PAIR.finditer(question):
+        if m.start() == (opening.end() if opening else 0):
+            continue
+        head, name = m.group(1), m.group(2)
+        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", sentence, re.I):
+            continue
+        for other in re.finditer(rf"(?<!\w){re.escape(head)}\s+([A-Z][\w'’-]*)", sentence):
+            if other.group(1).casefold() not in own:
+                return f"{head} {other.group(1)}"
+    return None
+
+
+def _no_rivals(question: str, scored: list[tuple[float, Span, Sentence]]) -> list[tuple[float, Span, Sentence]]:
+    return [t for t in scored if rival_name(question, t[2].text) is None]
 
 
 def _sentence_of(sents: list[Sentence], n: int, p: Passage, span: Span) -> Sentence | None:
@@ -208,10 +233,8 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
     sentences when the caller has them already."""
     sents = candidate_sentences(passages) if sents is None else sents
     scored = _scored(sents, passages, spans)
-    if policy.require_names:  # only quotes that name something the question names and only some passages hold
-        need = distinctive_names(info, passages)
-        if need:
-            scored = [t for t in scored if any(n in t[2].text.casefold() for n in need)]
+    if policy.skip_rivals:
+        scored = _no_rivals(info.text, scored)
     if scored and policy.confidence is not None and policy.lead_by == "confidence":
         conf = policy.confidence
         probs = [conf.probability(features(info, sp, st, st.passage)) for _, sp, st in scored]
@@ -224,6 +247,8 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
     ask_over = passages[: policy.parts_pool] if policy.parts_pool else passages
     for ask in asks:
         mine = _scored(sents, ask_over, model.read(ask.text, [p.text for p in ask_over]))  # type: ignore[union-attr]
+        if policy.skip_rivals:
+            mine = _no_rivals(ask.text, mine)
         part_best.append((ask.text, mine[0] if mine else None))
     answered = [(t, b) for t, b in part_best if b is not None and b[0] >= policy.answer_at]
     best = scored[0][0] if scored else float("-inf")

@@ -129,11 +129,14 @@ class RetrievalResult:
     spans: list[list[Any]] | None = None
 
     def ranked(self) -> list[RankedPassage]:
+        """The passages as the world outside the core sees them, best first (the one place they are made)."""
+        spans = self.spans or [[] for _ in self.passages]
         return [
             RankedPassage(rank=i + 1, id=p.id, source=p.source, start=p.start, end=p.end, text=p.text,
                           score=round(s, 6), title=p.title, outlet=p.outlet, date=p.date,
-                          legs=list(r.legs), via=r.via)
-            for i, (p, s, r) in enumerate(zip(self.passages, self.scores, self.reasons, strict=True))
+                          legs=list(r.legs), via=r.via, story_id=p.story_id,
+                          reader_score=float(best[0].score) if best else None)
+            for i, (p, s, r, best) in enumerate(zip(self.passages, self.scores, self.reasons, spans, strict=True))
         ]
 
 

@@ -6,8 +6,7 @@
   FacQA-train's fit part (each question also with its paragraph removed from the pool); then the same for the
   choose parts.
 * Grid: pool (passages read and reranked) × ``answer_at`` (refusal threshold on the best span's margin) ×
-  ``more_at`` (further sentences) × ``require_names`` (refuse when the answer's article lacks a question name
-  that other passages hold), scored by :func:`reader_runs.objective` (the share of runs handled right: answerable
+  ``more_at`` (further sentences), scored by :func:`reader_runs.objective` (the share of runs handled right: answerable
   ones answered correctly, half of that credit for the share of their quoted sentences that hold evidence,
   unanswerable ones refused), articles-qa and FacQA weighted equally, among settings whose refusals are at
   least ``MIN_REFUSAL_PRECISION`` unanswerable runs on FacQA's fit part (the issue's bar).
@@ -21,7 +20,9 @@
   question set weighted equally); its refusal probability ``answer_p`` and ``lead_by`` (whether the span with the
   best margin leads, or the one the model finds likeliest right) on the same grid-then-choose protocol. It
   replaces the margin threshold only when it scores higher on the choose parts. Last ``parts_pool``: over how many
-  of the best passages each part of a multi-part question is read (ties: the fewest), fit then choose.
+  of the best passages each part of a multi-part question is read (ties: the fewest), fit then choose; then
+  ``skip_rivals`` (never quote a sentence naming a rival of a name in the question), kept only when it scores
+  higher on fit and on choose.
 """
 
 from __future__ import annotations
@@ -148,8 +149,8 @@ def main() -> None:
     top_k = settings.top_k
     fit = {n: runs(n, settings, args.fresh) for n in ("aq-fit", "facqa-fit")}
     grid = []
-    for pool, at, off, names in itertools.product(POOLS, ANSWER_AT, MORE_AT_OFFSETS, (False, True)):
-        policy = AnswerPolicy(at, at + off, pool, names)
+    for pool, at, off in itertools.product(POOLS, ANSWER_AT, MORE_AT_OFFSETS):
+        policy = AnswerPolicy(at, at + off, pool)
         figs = evaluate(fit, policy, top_k)
         if figs["facqa-fit"]["refusal_precision"] < MIN_REFUSAL_PRECISION:
             continue
@@ -182,12 +183,19 @@ def main() -> None:
                                                 n or POOLS[-1]))[:CROSS_KEEP]
     best = replace(best, parts_pool=min(on_fit, key=lambda n: (-_score(evaluate(choose, replace(best, parts_pool=n),
                                                                                  top_k)), n or POOLS[-1])))
+    # last, whether a sentence naming a rival of the question's names may be quoted: skipped only when that scores
+    # higher on fit and on choose
+    rivals = replace(best, skip_rivals=True)
+    on = [(_score(evaluate(s, rivals, top_k)), _score(evaluate(s, best, top_k))) for s in (fit, choose)]
+    print("skip_rivals (fit, choose): " + ", ".join(f"{a:.3f} against {b:.3f}" for a, b in on))
+    if all(a > b for a, b in on):
+        best = rivals
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=root()).stdout.strip()
     write_json(POLICY_PATH, {
-        "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool, "require_names": best.require_names,
+        "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool, "skip_rivals": best.skip_rivals,
         "answer_at_cross": best.answer_at_cross, "more_within": best.more_within,
         "confidence": None if best.confidence is None else best.confidence.to_json(), "lead_by": best.lead_by,
         "parts_pool": best.parts_pool,
@@ -196,7 +204,7 @@ def main() -> None:
                     "git_commit": commit, "min_refusal_precision": MIN_REFUSAL_PRECISION},
     })
     print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}, "
-          f"require_names {best.require_names}, answer_at_cross {best.answer_at_cross}, "
+          f"skip_rivals {best.skip_rivals}, answer_at_cross {best.answer_at_cross}, "
           f"more_within {best.more_within}, lead_by {best.lead_by}, parts_pool {best.parts_pool}, "
           f"confidence {'off' if best.confidence is None else best.confidence.to_json()}")
     for name, figs in {**fit_figs, **choose_figs}.items():

@@ -110,9 +110,10 @@ def test_article_retriever_gives_the_passages_the_answerer_reads(assistant):
     for top_k in (None, 3):
         docs = ArticleRetriever(assistant=assistant, top_k=top_k).invoke(QUESTIONS[1])
         answer = assistant.ask(QUESTIONS[1], top_k=top_k)
-        fields = ("rank", "source", "start", "end", "title", "outlet", "date", "legs", "via")
-        assert [(d.id, d.page_content, round(d.metadata["score"], 6), *(d.metadata[f] for f in fields))
-                for d in docs] == [(p.id, p.text, p.score, *(getattr(p, f) for f in fields)) for p in answer.passages]
+        # one shape: each document is the answer's passage, every field of it
+        assert [{**d.metadata, "id": d.id, "text": d.page_content} for d in docs] == [
+            p.model_dump() for p in answer.passages]
+        assert all(d.metadata["story_id"] for d in docs)
         assert len(docs) == (top_k or assistant.settings.top_k)
         read = [d.metadata["reader_score"] for d in docs]  # the rerank's order: best span margin first
         assert all(isinstance(s, float) for s in read) and read == sorted(read, reverse=True)

@@ -1,7 +1,9 @@
 """A rare name the question asks about survives selection (issue 29 item 9, issue 25): in a folder of many similar
 short articles (one story to the story grouping), the passage naming "Pulau Rubiah" with its fare reaches the passages
 handed to the answerer. With the old fixed cap of 3 passages per story it ranked 4th, behind three reports that name
-the island in passing beside Pulau Weh's price, and was dropped, even with top_k 10.
+the island in passing beside Pulau Weh's price, and was dropped, even with top_k 10. And the answer quotes the
+fare to the island asked about, never another island's price (the fitted ``skip_rivals``: a sentence naming "Pulau
+Weh" where the question names "Pulau Rubiah" is not quoted).
 
 Real embedder, real index and Chroma in the test's own temporary folder."""
 
@@ -85,3 +87,13 @@ def test_a_pool_larger_than_top_k_starts_with_the_passages(ferries):
     assert len(result.passages) == 3 and len(result.pool) == 12 == len(result.pool_reasons)
     assert [p.id for p in result.pool[:3]] == [p.id for p in result.passages]
     assert len({p.id for p in result.pool}) == 12
+
+
+@pytest.mark.parametrize("question", [QUESTION, "How much is the boat fare to Pulau Rubiah?"])
+def test_the_answer_quotes_the_asked_for_islands_fare_not_another(ferries, question):
+    from assistant.chain import Assistant
+
+    a = Assistant(ferries.settings).ask(question)
+    quotes = " ".join(c.quote for c in a.citations)
+    assert "Pulau Weh" not in quotes, a.answer
+    assert not a.abstained and "60.000" in a.answer and "Pulau Rubiah" in quotes, a.answer

@@ -58,3 +58,21 @@ def test_the_shipped_policy_loads():
     assert policy.pool >= 1
     if policy.confidence is not None:
         assert 0.0 < policy.confidence.answer_p < 1.0 and len(policy.confidence.weights) == len(FEATURES)
+
+
+def test_a_rival_name_is_told_from_the_asked_for_one():
+    from assistant.reader_answer import rival_name
+
+    q = "Berapa harga tiket kapal feri ke Pulau Rubiah?"
+    assert rival_name(q, "Harga tiket ke Pulau Weh naik menjadi Rp 42.000 per orang.") == "Pulau Weh"
+    # the asked-for name anywhere in the sentence, or no other name after the same head word: not a rival
+    assert rival_name(q, "Dari Pulau Weh, perahu ke Rubiah dikenai tarif Rp 60.000.") is None
+    assert rival_name(q, "Tarif perahu ke pulau itu Rp 60.000.") is None
+    assert rival_name(q, "Kapal berangkat dari pulau Weh.") is None  # the head word as a common noun
+    # the question's opening word is not a head ("Siapa Direktur"), its later names are
+    who = "Siapa Kepala Dinas Kesehatan Wanasari?"
+    assert rival_name(who, "Siapa Budi tidak tahu.") is None
+    assert rival_name(who, "Kepala Dinas Pendidikan Wanasari, Rina, membuka sekolah.") == "Dinas Pendidikan"
+    two = "Siapa pejabat Kementerian Pertahanan Kazakhstan yang bertemu Kementerian Pertahanan Inggris?"
+    assert rival_name(two, "Pejabat Kementerian Pertahanan Kazakhstan, Yerbol, terbang ke London.") is None
+    assert rival_name("How much is the fare to Rubiah island?", "The fare to Weh island is Rp 42,000.") is None
