@@ -28,6 +28,7 @@ import sys
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reader_runs import Run, answer, judge, root, text_of  # noqa: E402
@@ -62,9 +63,11 @@ def ci(values: list[float]) -> list[float]:
     return [round(x, 3) for x in bootstrap(values)] if values else []
 
 
-def span_report(settings: Settings, answer_at: float, limit: int) -> dict:
-    model = load_reader(settings.model_cache_dir.expanduser())
-    rows = rows_by_part()["report"]
+def span_report(settings: Settings, answer_at: float, limit: int, part: str = "report", model: Any = None) -> dict:
+    """Span EM / F1 by language and no-answer precision / recall on the reader data's ``part``, each question over
+    its own paragraph (and the foreign paragraphs that lack its answer); ``model``: the shipped reader if None."""
+    model = model or load_reader(settings.model_cache_dir.expanduser())
+    rows = rows_by_part()[part]
     if limit:
         rows = rows[:limit]
     foreign = foreign_rows(rows)
