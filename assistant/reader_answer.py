@@ -181,8 +181,8 @@ def rival_name(question: str, sentence: str) -> str | None:
     """The name ``sentence`` puts where the question has one of its own ("Pulau Weh" for a question about
     "Pulau Rubiah"), or None: the sentence holds the first word of a two-word name of the question (not the
     question's opening word) followed by a capitalised word the question does not have, and lacks the name's second
-    word altogether (a question naming two ministries, "Pertahanan Kazakhstan" and "Pertahanan Inggris", has no
-    rival in either).
+    word altogether (a question naming two ministries, "Keuangan Malaysia" and "Keuangan Singapura", has no rival
+    in either).
 
     >>> rival_name("Berapa harga tiket ke Pulau Rubiah?", "Tiket ke Pulau Weh naik menjadi Rp 42.000.")
     'Pulau Weh'

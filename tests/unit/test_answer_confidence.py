@@ -73,6 +73,7 @@ def test_a_rival_name_is_told_from_the_asked_for_one():
     who = "Siapa Kepala Dinas Kesehatan Wanasari?"
     assert rival_name(who, "Siapa Budi tidak tahu.") is None
     assert rival_name(who, "Kepala Dinas Pendidikan Wanasari, Rina, membuka sekolah.") == "Dinas Pendidikan"
-    two = "Siapa pejabat Kementerian Pertahanan Kazakhstan yang bertemu Kementerian Pertahanan Inggris?"
-    assert rival_name(two, "Pejabat Kementerian Pertahanan Kazakhstan, Yerbol, terbang ke London.") is None
+    two = "Siapa pejabat Kementerian Keuangan Malaysia yang bertemu Kementerian Keuangan Singapura?"
+    assert rival_name(two, "Pejabat Kementerian Keuangan Malaysia, Ahmad, terbang ke Jakarta.") is None
+    assert rival_name(two, "Pejabat Kementerian Keuangan Thailand terbang ke Jakarta.") == "Keuangan Thailand"
     assert rival_name("How much is the fare to Rubiah island?", "The fare to Weh island is Rp 42,000.") is None
