@@ -132,8 +132,8 @@ class QAChain:
         if not self.settings.rerank:
             return retrieve(reader, self.settings, info, k, filters)
         t0 = time.perf_counter()
-        policy = load_policy()
-        result = retrieve(reader, self.settings, info, k, filters, pool=max(k, policy.pool))
+        pool = self.settings.rerank_pool or load_policy().pool
+        result = retrieve(reader, self.settings, info, k, filters, pool=max(k, pool))
         out = rerank(self.reader_model(), result, k)
         out.elapsed_ms = _ms(t0)
         return out

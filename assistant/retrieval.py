@@ -73,6 +73,7 @@ class Selection:
     max_per_story: int | None = None
     candidates: int | None = None
     note: str = ""
+    names_only: frozenset[str] = frozenset()
 
 
 SELECTION_FORMAT = 1
@@ -93,7 +94,8 @@ def load_selection(embedder: str, chunk_tokens: int, chunk_overlap: int) -> Sele
         return Selection(note=f"{path.name} has another format: fused order, no diversity")
     cap = raw.get("max_per_story")
     return Selection(frozenset(raw.get("dense_only", [])), float(raw.get("mmr_lambda", 1.0)),
-                     None if cap is None else int(cap), raw.get("candidates"))
+                     None if cap is None else int(cap), raw.get("candidates"),
+                     names_only=frozenset(raw.get("names_only", [])))
 
 
 @dataclass(frozen=True)
@@ -146,11 +148,21 @@ def fusion_for(embedder: str, chunk_tokens: int, chunk_overlap: int) -> FusionMo
     return load_fusion(embedder, chunk_tokens, chunk_overlap)
 
 
+def name_terms(info: QuestionInfo) -> list[str]:
+    """The BM25 terms of the question's names and numbers only (see :class:`Selection`'s ``names_only``).
+
+    >>> name_terms(analyse_question("How many residents of Sukamaju fled the 1,250 m flood?"))
+    ['sukamaju', '1250']
+    """
+    return list(dict.fromkeys(analyze(" ".join(info.names))))
+
+
 def legs(reader: IndexReader, info: QuestionInfo, vector: np.ndarray, n: int,
-         allowed: set[str] | None) -> tuple[list[Leg], list[tuple[str, float]], set[str]]:
-    """Both legs' top ``n`` (dense hits, BM25 hits) and the ids of candidates in another language than the question."""
+         allowed: set[str] | None, names_only: bool = False) -> tuple[list[Leg], list[tuple[str, float]], set[str]]:
+    """Both legs' top ``n`` (dense hits, BM25 hits) and the ids of candidates in another language than the question
+    (``names_only``: BM25 over the question's names and numbers alone)."""
     dense = [Leg(h.id, h.score, i + 1) for i, h in enumerate(reader.dense(vector, n, allowed))]
-    lexical = reader.bm25.search(list(info.terms), n, allowed)
+    lexical = reader.bm25.search(name_terms(info) if names_only else list(info.terms), n, allowed)
     ids = {d.id for d in dense} | {c for c, _ in lexical}
     cross = {c for c in ids if reader.passage(c).language != info.language}
     return dense, lexical, cross
@@ -158,8 +170,11 @@ def legs(reader: IndexReader, info: QuestionInfo, vector: np.ndarray, n: int,
 
 def _fused(reader: IndexReader, fusion: FusionModel, info: QuestionInfo, vector: np.ndarray, n: int,
            allowed: set[str] | None, via: str,
-           dense_only: bool = False) -> tuple[list[Candidate], list[Leg], list[tuple[str, float]]]:
-    dense, lexical, cross = legs(reader, info, vector, n, allowed)
+           dense_only: bool = False,
+           names_only: bool = False) -> tuple[list[Candidate], list[Leg], list[tuple[str, float]]]:
+    if names_only and not name_terms(info):
+        dense_only, names_only = True, False
+    dense, lexical, cross = legs(reader, info, vector, n, allowed, names_only)
     if dense_only:  # the dense order; BM25 hits the dense leg did not find come after it
         in_bm25 = {c for c, _ in lexical}
         seen = {d.id for d in dense}
@@ -252,6 +267,7 @@ def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo,
     n = settings.candidates or sel.candidates or fusion.candidates
     cap = settings.max_per_story if settings.max_per_story is not None else sel.max_per_story
     dense_only = info.language in sel.dense_only
+    names_only = info.language in sel.names_only and not dense_only
     filters = filters or Filters()
     allowed = reader.ids_for(set(filters.sources) or None, filters.date_from, filters.date_to)
     scope = find_question_scope(reader, query)
@@ -259,12 +275,12 @@ def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo,
         in_scope = _source_ids(reader, set(scope.sources))
         allowed = in_scope if allowed is None else allowed & in_scope
     query_vector = reader.embedder.embed_query(query)
-    main, dense, lexical = _fused(reader, fusion, info, query_vector, n, allowed, "question", dense_only)
+    main, dense, lexical = _fused(reader, fusion, info, query_vector, n, allowed, "question", dense_only, names_only)
 
     subs: list[list[Candidate]] = []
     for i, part in enumerate(info.parts, start=1):
         ranked, _, _ = _fused(reader, fusion, part, reader.embedder.embed_query(part.text), n, allowed,
-                              f"part {i}: {part.text}", dense_only)
+                              f"part {i}: {part.text}", dense_only, names_only)
         subs.append(ranked)
     if info.is_("compare"):
         sources = list(scope.sources) if len(scope.sources) > 1 else list(
@@ -272,7 +288,8 @@ def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo,
         for src in sources[:top_k]:
             only = _source_ids(reader, {src})
             ranked, _, _ = _fused(reader, fusion, info, query_vector, n,
-                                  only if allowed is None else allowed & only, f"article: {src}", dense_only)
+                                  only if allowed is None else allowed & only, f"article: {src}", dense_only,
+                                  names_only)
             subs.append(ranked)
 
     chosen = _select(reader, main, subs, max(top_k, pool or 0), cap, sel.mmr_lambda)
@@ -282,7 +299,8 @@ def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo,
         bm25=[(c, round(s, 4)) for c, s in lexical],
         fused=[(c.id, round(c.score, 6)) for c in main],
         question_language=info.language,
-        fusion=fusion.kind + (" (dense only for this language)" if dense_only else ""),
+        fusion=fusion.kind + (" (dense only for this language)" if dense_only else
+                              " (BM25 over names and numbers for this language)" if names_only else ""),
         fusion_note="; ".join(x for x in (fusion.note, sel.note) if x), candidates=n,
         scope=ScopeTrace(phrase=scope.phrase, kind=scope.kind, sources=list(scope.sources), note=scope.note),
         subqueries=[s[0].via for s in subs if s],

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         True, description="Rerank the retrieved pool with the trained reader (its pool size is fitted: "
         "assistant/fitted/reader-answer.json) before handing `top_k` passages to the answerer.",
     )
+    rerank_pool: int | None = Field(
+        None, ge=1, le=50,
+        description="Passages the reader reads and reranks before handing over `top_k` (unset = the fitted pool, "
+        "assistant/fitted/reader-answer.json). Each one more costs ~30-50 ms on 2 cores; on articles-qa's fit and "
+        "choose parts reading 10 put the evidence in the 8 passages handed over 4 points more often than reading 8 "
+        "(`rerank_pool_curve` in assistant/fitted/retrieval-selection-*.json).",
+    )
     candidates: int | None = Field(
         None, ge=5, le=200,
         description="Candidates taken from each retriever before fusion (unset = the value fitted with the fusion).",

@@ -42,7 +42,7 @@ BUDGETS = (1000, 2000, 3000, 5000)  # characters handed to the answerer
 POOL = 40  # passages each retriever ranks (enough for the largest budget)
 
 __all__ = ["AQ", "BUDGETS", "POOL", "Item", "Ranked", "CachedEmbedder", "LangChainRecipe", "open_aq_pool", "items",
-           "evaluate", "product_ranked", "dense_ranked", "bm25_ranked", "bootstrap", "summarise"]
+           "evaluate", "product_ranked", "product_reranked", "dense_ranked", "bm25_ranked", "bootstrap", "summarise"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,18 @@ def product_ranked(reader: IndexReader, settings: Settings, question: str, pool:
                    selection: Selection | None = None, top_k: int | None = None) -> list[Ranked]:
     r = retrieve(reader, settings, question, top_k=top_k or settings.top_k, pool=pool, selection=selection)
     return [(p.source, p.start, p.end, p.text) for p in r.pool]
+
+
+def product_reranked(reader: IndexReader, settings: Settings, model: Any, question: str, rerank_pool: int,
+                     pool: int = POOL) -> list[Ranked]:
+    """What the assistant hands its answerer: :func:`product_ranked`, its first ``rerank_pool`` passages reordered by
+    the trained reader (``assistant.reader_answer.read_and_rerank``, as the QA chain does), the rest after them."""
+    from assistant.reader_answer import read_and_rerank
+
+    r = retrieve(reader, settings, question, top_k=settings.top_k, pool=max(pool, rerank_pool))
+    head = r.pool[:rerank_pool]
+    order, _ = read_and_rerank(model, question, head, len(head))
+    return [(p.source, p.start, p.end, p.text) for p in [head[i] for i in order] + r.pool[rerank_pool:]]
 
 
 def dense_ranked(reader: IndexReader, question: str, pool: int = POOL) -> list[Ranked]:

@@ -7,8 +7,10 @@ The pool, the budgets and the scoring are :mod:`articles_qa_data`'s: the 12 arti
 5 samples, indexed by the product's own builder under ``tmp/benchmark/``; a question is found at a budget when every
 evidence span of it lies fully inside the characters handed over. Compared, each ranking its passages best first:
 
-* ``product``: ``assistant.retrieval.retrieve`` as the assistant runs it (fitted fusion and selection, scoping,
-  sub-queries), its pool cut to the budget;
+* ``product``: what the assistant hands its answerer: ``assistant.retrieval.retrieve`` (fitted fusion and selection,
+  scoping, sub-queries), then the trained reader's rerank of its first ``pool`` passages (the answer policy's pool,
+  fitted as ``rerank_pool`` by ``benchmarks/fit_articles_retrieval.py``), cut to the budget;
+* ``product (no rerank)``: the same retrieval without the reader's rerank;
 * ``product (before)``: the same with the selection this issue replaced — fused order for every language and at most
   3 passages per story;
 * ``dense`` / ``bm25``: one leg of the product's own index alone;
@@ -43,17 +45,20 @@ from articles_qa_data import (  # noqa: E402
     items,
     open_aq_pool,
     product_ranked,
+    product_reranked,
     reader_texts,
     summarise,
 )
 from retrieval_data import ROOT, add_index_options, settings_from, write_json  # noqa: E402
 
 from assistant.evaluation.run_folder import git_commit  # noqa: E402
+from assistant.reader_answer import load_policy  # noqa: E402
+from assistant.reader_model import load_reader  # noqa: E402
 from assistant.retrieval import Selection, load_selection  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 BEFORE = Selection(max_per_story=3)  # the selection before issue 25: fused order, a cap of 3 passages per story
-METHODS = ("product", "product (before)", "dense", "bm25", "langchain")
+METHODS = ("product", "product (no rerank)", "product (before)", "dense", "bm25", "langchain")
 ROWS = {"all": lambda it: True, "cross_lingual": lambda it: it.type == "cross_lingual",
         "multi_doc": lambda it: it.type == "multi_doc"}
 
@@ -69,8 +74,11 @@ def paired(a: list[float], b: list[float], rounds: int = 2000, seed: int = 7) ->
 def run_part(reader, settings, recipe: LangChainRecipe, part: str) -> dict:
     its = items(part)
     texts = reader_texts(reader)
+    model = load_reader(settings.model_cache_dir.expanduser(), settings.threads)
+    rerank_pool = load_policy().pool
     ranked = {
-        "product": {it.id: product_ranked(reader, settings, it.question, POOL) for it in its},
+        "product": {it.id: product_reranked(reader, settings, model, it.question, rerank_pool) for it in its},
+        "product (no rerank)": {it.id: product_ranked(reader, settings, it.question, POOL) for it in its},
         "product (before)": {it.id: product_ranked(reader, settings, it.question, POOL, BEFORE) for it in its},
         "dense": {it.id: dense_ranked(reader, it.question) for it in its},
         "bm25": {it.id: bm25_ranked(reader, it.question) for it in its},
@@ -85,7 +93,7 @@ def run_part(reader, settings, recipe: LangChainRecipe, part: str) -> dict:
             found[m][str(b)] = [evidence_found(it, text_of[m], handed_over(ranked[m][it.id], b)) for it in its]
         found[m]["default"] = [evidence_found(it, text_of[m], handed_over(ranked[m][it.id], default_chars[it.id]))
                                for it in its]
-    out: dict = {"questions": len(its), "top_k": k,
+    out: dict = {"questions": len(its), "top_k": k, "rerank_pool": rerank_pool,
                  "default_chars": summarise([float(c) for c in default_chars.values()]), "rows": {}}
     for row, keep in ROWS.items():
         idx = [i for i, it in enumerate(its) if keep(it)]
@@ -95,7 +103,7 @@ def run_part(reader, settings, recipe: LangChainRecipe, part: str) -> dict:
         for m in METHODS:
             r[m] = {b: {"recall": summarise([v[i][0] for i in idx]), "spans": summarise([v[i][1] for i in idx])}
                     for b, v in found[m].items()}
-        for other in ("dense", "langchain", "product (before)"):
+        for other in ("dense", "langchain", "product (no rerank)", "product (before)"):
             r[f"product_minus_{other}_default"] = paired([found["product"]["default"][i][0] for i in idx],
                                                          [found[other]["default"][i][0] for i in idx])
         out["rows"][row] = r
@@ -117,7 +125,8 @@ def table(part: str, res: dict) -> str:
         for m in METHODS:
             lines.append(f"| {m} | " + " | ".join(ci(r[m][c]["recall"]) for c in cols) + " |")
         lines.append("product − dense " + ci(r["product_minus_dense_default"]) + "; product − langchain "
-                     + ci(r["product_minus_langchain_default"]) + "; product − before "
+                     + ci(r["product_minus_langchain_default"]) + "; product − no rerank "
+                     + ci(r["product_minus_product (no rerank)_default"]) + "; product − before "
                      + ci(r["product_minus_product (before)_default"]) + " (default budget)")
     return "\n".join(lines)
 
@@ -136,7 +145,8 @@ def main() -> None:
         "command": "python benchmarks/articles_qa_retrieval.py --embedder " + args.embedder
                    + ("" if args.parts == "report" else f" --parts {args.parts}"),
         "embedder": args.embedder, "chunk_tokens": settings.chunk_tokens, "chunk_overlap": settings.chunk_overlap,
-        "selection": {"dense_only": sorted(sel.dense_only), "mmr_lambda": sel.mmr_lambda,
+        "selection": {"dense_only": sorted(sel.dense_only), "names_only": sorted(sel.names_only),
+                      "mmr_lambda": sel.mmr_lambda,
                       "max_per_story": sel.max_per_story, "candidates": sel.candidates, "note": sel.note},
         "langchain_chunks": len(recipe.chunks), "product_chunks": len(reader.state.chunks),
         "git_commit": git_commit(), "machine": f"{platform.machine()}, {platform.python_version()}",

@@ -8,7 +8,8 @@ span fully inside the passages handed over) averaged over the budgets 1000, 2000
 broken by the share of spans inside.
 
 * **Families** (the structure, chosen on *choose*): which question languages are ranked by the dense leg alone (none;
-  English — the BM25 leg cannot match an English question to an Indonesian article; all), crossed with the diversity
+  English — the BM25 leg cannot match an English question to an Indonesian article; all), or have a BM25 leg over
+  the question's names and numbers only (English: they read the same in both languages), crossed with the diversity
   rule (none; maximal marginal relevance; a per-story cap).
 * **Numbers** (fitted on *fit* within each family, ties to the first listed): the candidate pool of each leg (the
   FacQA-fitted fusion's own, 50, 100), MMR's λ, the cap.
@@ -17,7 +18,11 @@ The family with the best *choose* score is written to
 ``assistant/fitted/retrieval-selection-<embedder>-c<tokens>o<overlap>.json`` with every family's figures; ties go to
 the family listed first (the simpler one). Then the default ``top_k``: the recall of the chosen selection's top k
 passages (k = 1…10, whole passages) on *fit* and *choose* together; the smallest k within ``TOP_K_TOLERANCE`` of the
-best k ≤ 10. The *report* part is never read here (``benchmarks/articles_qa_retrieval.py`` reports it).
+best k ≤ 10. Last the reranker's pool (``rerank_pool``): how many passages of the chosen selection the trained
+reader reads and reranks before its ``top_k`` best are handed over (``RERANK_POOLS``, at most ``RERANK_MAX_EXTRA``
+beyond ``top_k`` for the latency target), scored by the evidence recall of those ``top_k`` on *fit* (ties: the
+fewest, which reads least), and kept only when it scores at least as high on *choose* as reading ``top_k`` alone. ``benchmarks/fit_reader_answers.py`` fits the answer policy over that pool. The
+*report* part is never read here (``benchmarks/articles_qa_retrieval.py`` reports it).
 """
 
 from __future__ import annotations
@@ -37,25 +42,34 @@ from assistant.evaluation.run_folder import git_commit  # noqa: E402
 from assistant.retrieval import SELECTION_FORMAT, Selection, fusion_for, selection_path  # noqa: E402
 
 POOL_FIT = 16  # passages ranked per question: more than the largest budget holds
-LEGS = {"fused": frozenset(), "dense for en": frozenset({"en"}), "dense": frozenset({"id", "en"})}
+# name -> (languages ranked by the dense leg alone, languages whose BM25 leg searches only names and numbers)
+LEGS = {"fused": (frozenset(), frozenset()), "dense for en": (frozenset({"en"}), frozenset()),
+        "dense": (frozenset({"id", "en"}), frozenset()), "names for en": (frozenset(), frozenset({"en"}))}
 CANDIDATES = (None, 50, 100)  # None = the fusion's own (fitted on FacQA)
 MMR_LAMBDA = (0.5, 0.6, 0.7, 0.8, 0.9)
 CAPS = (1, 2, 3, 5)
 # Set by hand: the default top_k is the smallest k whose recall is within this of the best k <= 10 (each passage more
 # is ~470 characters more for the answerer to read; 0.05 is four of the 79 questions of fit and choose together).
 TOP_K_TOLERANCE = 0.05
+RERANK_POOLS = (0, 1, 2, 4, 8)  # passages read beyond top_k, all measured
+# Set by hand, from the latency target (question p50 <= 350 ms on the 100k benchmark, 2 cores; measured by
+# benchmarks/query_latency.py --sizes 1000,100000 --real-questions 50): reading top_k alone, p50 320 ms; reading one
+# passage more (the fit's choice when this was 1: 9), p50 373 ms. So none more: the curve is measured and written for
+# the record, and ``Settings.rerank_pool`` lets a faster machine read more
+RERANK_MAX_EXTRA = 0
 
 
-def family_configs(legs: frozenset[str], diversity: str, fusion_n: int) -> list[Selection]:
+def family_configs(legs: tuple[frozenset[str], frozenset[str]], diversity: str, fusion_n: int) -> list[Selection]:
     out = []
+    dense_only, names_only = legs
     for n in CANDIDATES:
         c = None if n is None or n == fusion_n else n
         if diversity == "none":
-            out.append(Selection(legs, 1.0, None, c))
+            out.append(Selection(dense_only, 1.0, None, c, names_only=names_only))
         elif diversity == "mmr":
-            out += [Selection(legs, lam, None, c) for lam in MMR_LAMBDA]
+            out += [Selection(dense_only, lam, None, c, names_only=names_only) for lam in MMR_LAMBDA]
         else:
-            out += [Selection(legs, 1.0, cap, c) for cap in CAPS]
+            out += [Selection(dense_only, 1.0, cap, c, names_only=names_only) for cap in CAPS]
     return out
 
 
@@ -79,8 +93,28 @@ def top_k_curve(reader, settings, its, texts, sel: Selection, k_max: int = 10) -
     return out
 
 
+def rerank_curve(reader, settings, its, texts, sel: Selection, top_k: int) -> dict[int, tuple[float, float]]:
+    """Evidence (recall, span share) of the reader's ``top_k`` best among the selection's first ``top_k + extra``
+    passages, for each extra of ``RERANK_POOLS`` (each question read once, over the largest pool)."""
+    from articles_qa_data import evidence_found
+
+    from assistant.reader_model import load_reader
+    from assistant.retrieval import retrieve
+
+    model = load_reader(settings.model_cache_dir.expanduser(), settings.threads)
+    found: dict[int, list[tuple[float, float]]] = {top_k + x: [] for x in RERANK_POOLS}
+    for it in its:
+        pool = retrieve(reader, settings, it.question, top_k, pool=top_k + max(RERANK_POOLS), selection=sel).pool
+        spans = model.read(it.question, [p.text for p in pool])
+        for n in found:  # as assistant.reader_answer.read_and_rerank orders them: best span margin, ties pool order
+            best = [s[0].score if s else float("-inf") for s in spans[:n]]
+            order = sorted(range(len(best)), key=lambda i: (-best[i], i))[:top_k]
+            found[n].append(evidence_found(it, texts, [(pool[i].source, pool[i].start, pool[i].end) for i in order]))
+    return {n: (float(np.mean([a for a, _ in v])), float(np.mean([s for _, s in v]))) for n, v in found.items()}
+
+
 def describe(sel: Selection) -> str:
-    legs = next(name for name, v in LEGS.items() if v == sel.dense_only)
+    legs = next(name for name, v in LEGS.items() if v == (sel.dense_only, sel.names_only))
     div = (f"MMR λ={sel.mmr_lambda}" if sel.mmr_lambda < 1 else
            f"cap {sel.max_per_story}/story" if sel.max_per_story else "no diversity")
     return f"{legs}, {div}, n={sel.candidates or 'fusion'}"
@@ -113,10 +147,18 @@ def main() -> None:
     best_recall = max(c["recall"] for c in curve)
     top_k = next(c["k"] for c in curve if c["recall"] >= best_recall - TOP_K_TOLERANCE)
 
+    on_fit = rerank_curve(reader, settings, fit, texts, sel, top_k)
+    on_choose = rerank_curve(reader, settings, choose, texts, sel, top_k)
+    fitted_pool = min((n for n in on_fit if n <= top_k + RERANK_MAX_EXTRA), key=lambda n: (tuple(-x for x in on_fit[n]), n))
+    rerank_pool = fitted_pool if on_choose[fitted_pool] >= on_choose[top_k] else top_k
+    print("rerank pool (fit, choose): " + ", ".join(
+        f"{n}: {on_fit[n][0]:.3f} / {on_choose[n][0]:.3f}" for n in on_fit) + f" -> {rerank_pool}")
+
     path = selection_path(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
     write_json(path, {
-        "format": SELECTION_FORMAT, "dense_only": sorted(sel.dense_only), "mmr_lambda": sel.mmr_lambda,
-        "max_per_story": sel.max_per_story, "candidates": sel.candidates, "top_k": top_k,
+        "format": SELECTION_FORMAT, "dense_only": sorted(sel.dense_only), "names_only": sorted(sel.names_only),
+        "mmr_lambda": sel.mmr_lambda,
+        "max_per_story": sel.max_per_story, "candidates": sel.candidates, "top_k": top_k, "rerank_pool": rerank_pool,
         "meta": {
             "fitted_on": "data/articles-qa fit part (split.json), pool = data/articles-qa + data/articles",
             "chosen_on": "choose part", "score": f"evidence recall averaged over budgets {list(BUDGETS)} characters",
@@ -127,6 +169,8 @@ def main() -> None:
                           "fit": [round(x, 4) for x in f["fit"]], "choose": [round(x, 4) for x in f["choose"]]}
                          for f in families],
             "top_k_curve_fit_and_choose": curve, "top_k_tolerance": TOP_K_TOLERANCE,
+            "rerank_pool_curve": {str(n): {"fit": [round(x, 4) for x in on_fit[n]],
+                                           "choose": [round(x, 4) for x in on_choose[n]]} for n in on_fit},
             "git_commit": git_commit(), "date": dt.date.today().isoformat(),
         },
     })

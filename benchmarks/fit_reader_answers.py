@@ -5,10 +5,12 @@
 * Runs (:mod:`reader_runs`): articles-qa's fit part (every question type, unanswerables included) and a sample of
   FacQA-train's fit part (each question also with its paragraph removed from the pool); then the same for the
   choose parts.
-* Grid: pool (passages read and reranked) × ``answer_at`` (refusal threshold on the best span's margin) ×
+* Grid: ``answer_at`` (refusal threshold on the best span's margin) ×
   ``more_at`` (further sentences), scored by :func:`reader_runs.objective` (the share of runs handled right: answerable
   ones answered correctly, half of that credit for the share of their quoted sentences that hold evidence,
-  unanswerable ones refused), articles-qa and FacQA weighted equally, among settings whose refusals are at
+  unanswerable ones refused), articles-qa and FacQA weighted equally, over the pool of passages the reader reads and
+  reranks that the retrieval fit chose (``rerank_pool`` in ``assistant/fitted/retrieval-selection-*.json``, by the
+  evidence recall of the passages handed over: ``benchmarks/fit_articles_retrieval.py``), among settings whose refusals are at
   least ``MIN_REFUSAL_PRECISION`` unanswerable runs on FacQA's fit part (the issue's bar).
 * The ``KEEP`` best on fit go to choose, where the best is kept; then ``answer_at_cross`` (the threshold for a
   question in another language than its quote) is fitted on articles-qa's fit part alone, the rest fixed, and
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import pickle
 import subprocess
 import sys
@@ -43,9 +46,9 @@ from retrieval_data import write_json  # noqa: E402
 
 from assistant.answer_confidence import FEATURES, Confidence, features, fit_logistic  # noqa: E402
 from assistant.reader_answer import POLICY_PATH, AnswerPolicy, _scored  # noqa: E402
+from assistant.retrieval import selection_path  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 
-POOLS = (8, 12, 16)
 ANSWER_AT = tuple(float(x) for x in np.round(np.arange(-3.0, 8.01, 0.5), 2))
 MORE_AT_OFFSETS = (0.0, 1.0, 2.0, 3.0, 5.0, float("inf"))  # above answer_at
 MIN_REFUSAL_PRECISION = 0.9
@@ -147,9 +150,12 @@ def main() -> None:
     args = ap.parse_args()
     settings = Settings(embedder=args.embedder)
     top_k = settings.top_k
+    selection = json.loads(selection_path(settings.embedder, settings.chunk_tokens, settings.chunk_overlap)
+                           .read_text(encoding="utf-8"))
+    pool = max(top_k, int(selection.get("rerank_pool") or top_k))
     fit = {n: runs(n, settings, args.fresh) for n in ("aq-fit", "facqa-fit")}
     grid = []
-    for pool, at, off in itertools.product(POOLS, ANSWER_AT, MORE_AT_OFFSETS):
+    for at, off in itertools.product(ANSWER_AT, MORE_AT_OFFSETS):
         policy = AnswerPolicy(at, at + off, pool)
         figs = evaluate(fit, policy, top_k)
         if figs["facqa-fit"]["refusal_precision"] < MIN_REFUSAL_PRECISION:
@@ -180,9 +186,9 @@ def main() -> None:
     # then how many of the best passages each part of a multi-part question is read over (ties: the fewest, which
     # reads least and answers soonest)
     on_fit = sorted(PARTS_POOLS, key=lambda n: (-_score(evaluate(fit, replace(best, parts_pool=n), top_k)),
-                                                n or POOLS[-1]))[:CROSS_KEEP]
+                                                n or pool))[:CROSS_KEEP]
     best = replace(best, parts_pool=min(on_fit, key=lambda n: (-_score(evaluate(choose, replace(best, parts_pool=n),
-                                                                                 top_k)), n or POOLS[-1])))
+                                                                                 top_k)), n or pool)))
     # last, whether a sentence naming a rival of the question's names may be quoted: skipped only when that scores
     # higher on fit and on choose
     rivals = replace(best, skip_rivals=True)

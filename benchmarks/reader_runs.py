@@ -38,7 +38,7 @@ from assistant.settings import Settings  # noqa: E402
 from index import IndexReader  # noqa: E402
 from index.reader import Passage  # noqa: E402
 
-POOL_MAX = 16  # the largest pool the grid tries
+POOL_MAX = 16  # passages read per question: the largest pool benchmarks/fit_articles_retrieval.py measures
 # FacQA questions read per part (seeded samples, each read twice: as asked and with its paragraph removed); set by
 # hand so that fitting and reporting take minutes on 2 cores, not an hour
 FACQA_SAMPLE = {"fit": 150, "choose": 150, "report": 200}

@@ -117,3 +117,19 @@ def test_article_retriever_gives_the_passages_the_answerer_reads(assistant):
         assert len(docs) == (top_k or assistant.settings.top_k)
         read = [d.metadata["reader_score"] for d in docs]  # the rerank's order: best span margin first
         assert all(isinstance(s, float) for s in read) and read == sorted(read, reverse=True)
+
+
+def test_the_rerank_pool_setting_makes_the_reader_read_more_passages(settings, built_index):
+    """``rerank_pool`` (unset: the fitted pool) is how many of retrieval's passages the reader reads before handing
+    over ``top_k``: with 12, the 3 handed over are the reader's best 3 of retrieval's first 12."""
+    from assistant.chain import Assistant
+    from assistant.reader_answer import read_and_rerank
+
+    wider = Assistant(settings.model_copy(update={"rerank_pool": 12}))
+    reader = wider.library.current_reader()
+    info = analyse_question(QUESTIONS[2])
+    found = wider.qa.find(reader, info, top_k=3)
+    pool = retrieval.retrieve(reader, wider.settings, info, 3, pool=12).pool
+    assert len(pool) == 12
+    order, _ = read_and_rerank(wider.qa.reader_model(), info.text, pool, 3)
+    assert [p.id for p in found.passages] == [pool[i].id for i in order]

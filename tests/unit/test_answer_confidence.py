@@ -54,8 +54,16 @@ def test_fit_recovers_a_signal_and_round_trips():
 
 
 def test_the_shipped_policy_loads():
+    import json
+
+    from assistant.retrieval import selection_path
+    from assistant.settings import Settings
+
     policy = load_policy()
-    assert policy.pool >= 1
+    s = Settings()
+    selection = json.loads(selection_path(s.embedder, s.chunk_tokens, s.chunk_overlap).read_text(encoding="utf-8"))
+    # the pool the reader reads is the retrieval fit's (by evidence recall), copied into the policy by its own fit
+    assert policy.pool == selection["rerank_pool"] >= s.top_k == selection["top_k"]
     if policy.confidence is not None:
         assert 0.0 < policy.confidence.answer_p < 1.0 and len(policy.confidence.weights) == len(FEATURES)
 
