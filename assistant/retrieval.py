@@ -9,7 +9,8 @@ sub-queries for multi-part and each-article questions.
    article or comparing articles, each article among the candidates, contributes its best passage first.
 5. **Selection** (:class:`Selection`, fitted on multi-paragraph news by ``benchmarks/fit_articles_retrieval.py``):
    which legs rank the candidates for a question of each language (English questions over Indonesian articles: the
-   BM25 leg cannot match across languages), maximal marginal relevance with a fitted λ (1 = none), and an optional
+   BM25 leg cannot match across languages; or a BM25 leg over the question's names and numbers only), maximal
+   marginal relevance with a fitted λ (1 = none), and an optional
    per-story cap. The best-ranked passage is always taken first, so no diversity rule can drop it. A passage nearly
    identical to one already chosen is skipped (:func:`duplicate_jaccard`, fitted).
 6. **Pool**: ``retrieve(..., top_k=5, pool=30)`` runs the same selection to 30 passages and hands back the first 5 as
@@ -268,6 +269,8 @@ def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo,
     cap = settings.max_per_story if settings.max_per_story is not None else sel.max_per_story
     dense_only = info.language in sel.dense_only
     names_only = info.language in sel.names_only and not dense_only
+    if names_only and not name_terms(info):  # nothing to search by name: the dense leg alone
+        dense_only, names_only = True, False
     filters = filters or Filters()
     allowed = reader.ids_for(set(filters.sources) or None, filters.date_from, filters.date_to)
     scope = find_question_scope(reader, query)

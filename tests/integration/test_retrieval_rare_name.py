@@ -97,3 +97,18 @@ def test_the_answer_quotes_the_asked_for_islands_fare_not_another(ferries, quest
     quotes = " ".join(c.quote for c in a.citations)
     assert "Pulau Weh" not in quotes, a.answer
     assert not a.abstained and "60.000" in a.answer and "Pulau Rubiah" in quotes, a.answer
+
+
+def test_a_names_only_leg_searches_the_english_questions_names(ferries):
+    """``Selection.names_only`` (a family the selection fit tries): an English question's BM25 leg searches only its
+    names and numbers, which read the same in the Indonesian articles, so the passage naming "Iboih" is a BM25 hit;
+    a question without names falls back to the dense leg alone."""
+    names = Selection(names_only=frozenset({"en"}))
+    result = retrieve(ferries.reader, ferries.settings, "How much does the boat from Iboih cost?", top_k=5,
+                      selection=names)
+    assert "names and numbers" in result.trace.fusion
+    hits = [ferries.reader.passage(c).text for c, _ in result.trace.bm25]
+    assert hits and all("Iboih" in t for t in hits)
+    assert any("Iboih" in p.text for p in result.passages)
+    plain = retrieve(ferries.reader, ferries.settings, "how much does the boat cost?", top_k=5, selection=names)
+    assert "dense only" in plain.trace.fusion
