@@ -39,7 +39,7 @@ from assistant.sentences import Sentence, candidate_sentences
 from index.language import quote_language
 from index.reader import Passage
 
-__all__ = ["AnswerPolicy", "Pick", "ReaderAnswer", "load_policy", "read_and_rerank", "rerank", "compose",
+__all__ = ["AnswerPolicy", "Pick", "ReaderAnswer", "load_policy", "read_and_rerank", "rerank", "rerank_order", "compose",
            "POLICY_PATH"]
 
 POLICY_PATH = Path(__file__).resolve().parent / "fitted" / "reader-answer.json"
@@ -168,9 +168,17 @@ def read_and_rerank(model: ReaderModel, question: str, pool: list[Passage], top_
     """The reader over ``pool``: the indexes of the ``top_k`` passages by best span margin (ties: pool order) and
     every pool passage's spans."""
     spans = model.read(question, [p.text for p in pool])
+    return rerank_order(spans)[:top_k], spans
+
+
+def rerank_order(spans: list[list[Span]]) -> list[int]:
+    """Passage indexes by their best span's margin, best first (ties: pool order; a passage without spans last).
+
+    >>> rerank_order([[], [Span(0, 1, 0.5, 0.0)], [Span(0, 1, 2.0, 0.0)]])
+    [2, 1, 0]
+    """
     best = [s[0].score if s else float("-inf") for s in spans]
-    order = sorted(range(len(pool)), key=lambda i: (-best[i], i))
-    return order[:top_k], spans
+    return sorted(range(len(spans)), key=lambda i: (-best[i], i))
 
 
 # Two capitalised words in a row ("Pulau Rubiah", "Dinas Kesehatan"): a name and the word that tells it apart.

@@ -158,6 +158,14 @@ def name_terms(info: QuestionInfo) -> list[str]:
     return list(dict.fromkeys(analyze(" ".join(info.names))))
 
 
+def leg_mode(info: QuestionInfo, dense_only: bool, names_only: bool) -> tuple[bool, bool]:
+    """(dense_only, names_only) for this (part of a) question: a names-only leg with no names to search falls back
+    to the dense leg alone."""
+    if names_only and not name_terms(info):
+        return True, False
+    return dense_only, names_only
+
+
 def legs(reader: IndexReader, info: QuestionInfo, vector: np.ndarray, n: int,
          allowed: set[str] | None, names_only: bool = False) -> tuple[list[Leg], list[tuple[str, float]], set[str]]:
     """Both legs' top ``n`` (dense hits, BM25 hits) and the ids of candidates in another language than the question
@@ -173,8 +181,7 @@ def _fused(reader: IndexReader, fusion: FusionModel, info: QuestionInfo, vector:
            allowed: set[str] | None, via: str,
            dense_only: bool = False,
            names_only: bool = False) -> tuple[list[Candidate], list[Leg], list[tuple[str, float]]]:
-    if names_only and not name_terms(info):
-        dense_only, names_only = True, False
+    dense_only, names_only = leg_mode(info, dense_only, names_only)
     dense, lexical, cross = legs(reader, info, vector, n, allowed, names_only)
     if dense_only:  # the dense order; BM25 hits the dense leg did not find come after it
         in_bm25 = {c for c, _ in lexical}
@@ -268,9 +275,7 @@ def retrieve(reader: IndexReader, settings: Settings, query: str | QuestionInfo,
     n = settings.candidates or sel.candidates or fusion.candidates
     cap = settings.max_per_story if settings.max_per_story is not None else sel.max_per_story
     dense_only = info.language in sel.dense_only
-    names_only = info.language in sel.names_only and not dense_only
-    if names_only and not name_terms(info):  # nothing to search by name: the dense leg alone
-        dense_only, names_only = True, False
+    dense_only, names_only = leg_mode(info, dense_only, info.language in sel.names_only and not dense_only)
     filters = filters or Filters()
     allowed = reader.ids_for(set(filters.sources) or None, filters.date_from, filters.date_to)
     scope = find_question_scope(reader, query)

@@ -21,8 +21,8 @@ passages (k = 1…10, whole passages) on *fit* and *choose* together; the smalle
 best k ≤ 10. Last the reranker's pool (``rerank_pool``): how many passages of the chosen selection the trained
 reader reads and reranks before its ``top_k`` best are handed over (``RERANK_POOLS``, at most ``RERANK_MAX_EXTRA``
 beyond ``top_k`` for the latency target), scored by the evidence recall of those ``top_k`` on *fit* (ties: the
-fewest, which reads least), and kept only when it scores at least as high on *choose* as reading ``top_k`` alone. ``benchmarks/fit_reader_answers.py`` fits the answer policy over that pool. The
-*report* part is never read here (``benchmarks/articles_qa_retrieval.py`` reports it).
+fewest, which reads least), and kept only when it scores at least as high on *choose* as reading ``top_k`` alone.
+``benchmarks/fit_reader_answers.py`` fits the answer policy over that pool. The *report* part is never read here (``benchmarks/articles_qa_retrieval.py`` reports it).
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ def rerank_curve(reader, settings, its, texts, sel: Selection, top_k: int) -> di
     passages, for each extra of ``RERANK_POOLS`` (each question read once, over the largest pool)."""
     from articles_qa_data import evidence_found
 
+    from assistant.reader_answer import rerank_order
     from assistant.reader_model import load_reader
     from assistant.retrieval import retrieve
 
@@ -106,9 +107,8 @@ def rerank_curve(reader, settings, its, texts, sel: Selection, top_k: int) -> di
     for it in its:
         pool = retrieve(reader, settings, it.question, top_k, pool=top_k + max(RERANK_POOLS), selection=sel).pool
         spans = model.read(it.question, [p.text for p in pool])
-        for n in found:  # as assistant.reader_answer.read_and_rerank orders them: best span margin, ties pool order
-            best = [s[0].score if s else float("-inf") for s in spans[:n]]
-            order = sorted(range(len(best)), key=lambda i: (-best[i], i))[:top_k]
+        for n in found:
+            order = rerank_order(spans[:n])[:top_k]
             found[n].append(evidence_found(it, texts, [(pool[i].source, pool[i].start, pool[i].end) for i in order]))
     return {n: (float(np.mean([a for a, _ in v])), float(np.mean([s for _, s in v]))) for n, v in found.items()}
 

@@ -29,7 +29,7 @@ from retrieval_data import DEV, ROOT, open_pool, open_samples, part  # noqa: E40
 from assistant.evaluation.dataset import EvalItem, load_items  # noqa: E402
 from assistant.evaluation.metrics import answer_correct, content_words  # noqa: E402
 from assistant.question import QuestionInfo, analyse_question  # noqa: E402
-from assistant.reader_answer import AnswerPolicy, ReaderAnswer, compose  # noqa: E402
+from assistant.reader_answer import AnswerPolicy, ReaderAnswer, compose, rerank_order  # noqa: E402
 from assistant.reader_model import load_reader  # noqa: E402
 from assistant.reading import Span  # noqa: E402
 from assistant.retrieval import Filters, retrieve  # noqa: E402
@@ -127,8 +127,7 @@ def answer(run: Run, policy: AnswerPolicy, top_k: int, model: Any = None) -> tup
     if key not in run.views:
         pool = run.pool[: key[0]]
         spans = run.spans[: len(pool)]
-        best = [s[0].score if s else float("-inf") for s in spans]
-        order = sorted(range(len(pool)), key=lambda i: (-best[i], i))[:top_k]
+        order = rerank_order(spans)[:top_k]
         passages = [pool[i] for i in order]
         run.views[key] = (passages, [spans[i] for i in order], candidate_sentences(passages))
     passages, spans, sents = run.views[key]

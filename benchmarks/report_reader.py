@@ -35,7 +35,7 @@ from reader_runs import Run, answer, judge, root, text_of  # noqa: E402
 from retrieval_data import bootstrap, gold, open_pool, write_json  # noqa: E402
 
 from assistant.evaluation.metrics import hit_at_k  # noqa: E402
-from assistant.reader_answer import load_policy  # noqa: E402
+from assistant.reader_answer import load_policy, rerank_order  # noqa: E402
 from assistant.reader_model import load_reader  # noqa: E402
 from assistant.retrieval import legs  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
@@ -145,9 +145,7 @@ def rerank_hits(rs: list[Run], settings: Settings, top_k: int = 5) -> dict:
         if r.removed:
             continue
         ev = gold(reader, r.item)
-        spans = r.spans
-        best = [s[0].score if s else float("-inf") for s in spans]
-        order = sorted(range(len(r.pool)), key=lambda i: (-best[i], i))[:top_k]
+        order = rerank_order(r.spans)[:top_k]
         as_span = [(p.source, p.start, p.end) for p in r.pool]
         hits["reader_rerank"].append(float(bool(hit_at_k(ev, [as_span[i] for i in order], top_k))))
         hits["fused"].append(float(bool(hit_at_k(ev, as_span[:top_k], top_k))))
