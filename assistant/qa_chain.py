@@ -141,6 +141,14 @@ class QAChain:
     def reader_model(self) -> ReaderModel:
         return load_reader(self.settings.model_cache_dir.expanduser(), self.settings.threads)
 
+    def warm_up(self) -> bool:
+        """Prepare (once per machine) and load the trained reader now when the settings use it (the rerank, or the
+        extractive answerer), so that the first question does not wait for it; whether it was needed."""
+        if not (self.settings.rerank or is_extractive(self.settings.llm)):
+            return False
+        self.reader_model()
+        return True
+
     def condense(self, question: str, history: list[Turn], llm: str) -> str:
         """The standalone form of a follow-up (the question itself when it stands alone): by rule for the extractive
         backend, by the condense prompt for a chat model (the rule again when the server fails mid-answer)."""

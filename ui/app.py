@@ -268,7 +268,8 @@ def launch_app(app: gr.Blocks, settings: Settings, **kwargs: Any) -> Any:
 
 
 def serve(settings: Settings) -> None:
-    """Build the assistant over the settings' index and serve the UI and the ``/ask`` API until interrupted.
+    """Build the assistant over the settings' index, load the trained reader (prepared first if this machine has
+    not yet), and only then serve the UI and the ``/ask`` API until interrupted.
 
     Everything the process prints or logs goes through :func:`guard_output` (lines cut, control characters
     escaped), so what a client sends cannot flood or forge the log.
@@ -282,4 +283,6 @@ def serve(settings: Settings) -> None:
     log.info("serving on %s:%s (login %s, %d questions at once)", settings.host, settings.port,
              "required" if login else "off", settings.concurrency_limit)
     assistant = Assistant(settings)
+    if assistant.qa.warm_up():  # before listening: the first question must not wait a minute for the reader
+        log.info("reader loaded")
     launch_app(build_app(assistant, settings), settings)

@@ -133,3 +133,17 @@ def test_the_rerank_pool_setting_makes_the_reader_read_more_passages(settings, b
     assert len(pool) == 12
     order, _ = read_and_rerank(wider.qa.reader_model(), info.text, pool, 3)
     assert [p.id for p in found.passages] == [pool[i].id for i in order]
+
+
+def test_warm_up_loads_the_reader_only_when_the_settings_use_it(settings, built_index):
+    """``assistant serve`` warms up before it listens: the reader is prepared and loaded when the rerank or the
+    extractive answerer uses it, and left alone for a chat model without the rerank."""
+    from assistant.chain import Assistant
+    from assistant.reader_model import load_reader
+
+    load_reader.cache_clear()
+    chat_only = Assistant(settings.model_copy(update={"rerank": False, "llm": "openai:some-model"}))
+    assert chat_only.qa.warm_up() is False
+    assert load_reader.cache_info().currsize == 0
+    assert Assistant(settings).qa.warm_up() is True
+    assert load_reader.cache_info().currsize == 1
