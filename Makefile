@@ -60,14 +60,18 @@ bench: install
 # Train the reader (answer spans + no-answer) from the bundled encoder on data/reader's fit part; writes the shipped
 # delta to assistant/fitted/reader/ (resumable: checkpoints in training/work/). LIMIT=N: a quick run on N questions.
 # The full run (LIMIT unset) took the wall time in assistant/fitted/reader/MODEL_CARD.md on 2 cores: one epoch, then
-# a second resumed from its checkpoint with the schedule recomputed for two (the shipped weights; chosen on the
-# choose parts by benchmarks/choose_reader.py and benchmarks/fit_reader_answers.py).
+# a second resumed from its checkpoint with the schedule recomputed for two, then a short stage from those weights on
+# articles-qa's fit part mixed with 2,000 reader questions (checkpoints in training/work-aq/; the shipped weights,
+# each step chosen on the choose parts by benchmarks/choose_reader.py and benchmarks/fit_reader_answers.py).
 LIMIT ?= 0
 train: install
 	$(PY) -m training.reader_data
 	$(PY) -m training.train_reader --freeze-layers 4 --limit $(LIMIT) $(TRAIN_ARGS)
 ifeq ($(LIMIT),0)
 	$(PY) -m training.train_reader --freeze-layers 4 --epochs 2 --resume $(TRAIN_ARGS)
+	$(PY) -m training.articles_qa_rows
+	$(PY) -m training.train_reader --freeze-layers 4 --stage articles-qa --init training/work/checkpoint.pt \
+		--repeat 3 --replay 2000 --lr 5e-5 --work training/work-aq --resume $(TRAIN_ARGS)
 endif
 
 # Refit every fitted constant on the fit parts (FacQA-train, data/articles-qa), chosen on their choose parts; docs/fitting.md.

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "reader"
 FILES = ("id-tydiqa-train.jsonl", "id-idkmrc-train.jsonl", "en-tydiqa-train.jsonl", "id-facqa-train.jsonl")
 SPLIT = DATA / "split.json"
+AQ_ROWS = DATA / "articles-qa-fit.jsonl"  # written by ``python -m training.articles_qa_rows`` (fit part only)
 SEED = 20261205
 SHARES = {"fit": 0.86, "choose": 0.07, "report": 0.07}  # set by hand: ~1,000 questions each to choose and report on
 FOREIGN_SHARE = 0.25  # set by hand: one answerable question in four also gets a foreign paragraph (no answer)
@@ -46,6 +47,15 @@ def paragraph_key(context: str) -> str:
     return hashlib.sha1(context.strip().encode("utf-8")).hexdigest()[:16]
 
 
+def _row(r: dict, name: str) -> Row:
+    if r["unanswerable"] or not r["answers"]:
+        start = end = -1
+    else:
+        a = r["answers"][0]
+        start, end = a["start"], a["start"] + len(a["text"])
+    return Row(r["id"], r["lang"], r["question"], r["context"], start, end, name)
+
+
 def load_rows() -> list[Row]:
     seen: set[tuple[str, str]] = set()
     rows = []
@@ -56,13 +66,13 @@ def load_rows() -> list[Row]:
             if key in seen:
                 continue
             seen.add(key)
-            if r["unanswerable"] or not r["answers"]:
-                start = end = -1
-            else:
-                a = r["answers"][0]
-                start, end = a["start"], a["start"] + len(a["text"])
-            rows.append(Row(r["id"], r["lang"], r["question"], r["context"], start, end, name))
+            rows.append(_row(r, name))
     return rows
+
+
+def load_file_rows(path: Path) -> list[Row]:
+    """The rows of one file in the reader data's schema (e.g. :data:`AQ_ROWS`), as they are."""
+    return [_row(json.loads(line), path.name) for line in path.open(encoding="utf-8")]
 
 
 def write_split(rows: list[Row]) -> dict[str, list[str]]:

@@ -12,6 +12,10 @@
   with the same data order); a progress bar with ETA. At the end, the trained weights' difference from the
   bundled base is written as ``reader-delta.safetensors`` (int8 per row for matrices, fp16 for vectors, fp32 head)
   with ``reader.json``; :mod:`assistant.reader_model` rebuilds the full model from it.
+* ``--stage articles-qa --init CKPT``: a short stage from trained weights (a fresh optimiser and schedule) on
+  articles-qa's fit-part rows (:mod:`training.articles_qa_rows`: multi-paragraph news passages, retrieval's hard
+  negatives, English questions over Indonesian passages), ``--repeat`` times, mixed with ``--replay`` questions of
+  the reader data's fit part (and their foreign paragraphs) so that it does not forget them.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.reading import MAX_LEN, windows
-from training.reader_data import Row, foreign_rows, rows_by_part
+from training.reader_data import AQ_ROWS, Row, foreign_rows, load_file_rows, rows_by_part
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "assistant" / "fitted" / "reader"
@@ -79,7 +83,7 @@ def batches(data: list, size: int, seed: int, epoch: int) -> list[list[int]]:
     idx = list(range(len(data)))
     rng.shuffle(idx)
     block = size * 50
-    out = []
+    out: list[list[int]] = []
     for b in range(0, len(idx), block):
         chunk = sorted(idx[b : b + block], key=lambda i: len(data[i][0]))
         out.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
@@ -176,7 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--export-only", action="store_true",
                     help="write the delta from <work>/checkpoint.pt as it is (a look at a run in progress)")
     ap.add_argument("--model-cache", type=Path, default=Path("~/.cache/article-assistant/models").expanduser())
+    ap.add_argument("--stage", choices=("reader-data", "articles-qa"), default="reader-data",
+                    help="articles-qa: go on from --init on articles-qa's fit rows (data/reader/articles-qa-fit.jsonl, "
+                         "--repeat times) mixed with --replay questions of the reader data")
+    ap.add_argument("--init", type=Path, help="start from this checkpoint's weights (a fresh optimiser)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--replay", type=int, default=2000)
     args = ap.parse_args(argv)
+    if args.stage == "articles-qa" and args.init is None:
+        ap.error("--stage articles-qa goes on from trained weights: give --init <checkpoint.pt>")
 
     import torch
     from tokenizers import Tokenizer
@@ -194,10 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     fit = parts["fit"]
     if args.limit:
         fit = random.Random(args.seed).sample(fit, min(args.limit, len(fit)))
+    if args.stage == "articles-qa":
+        fit = random.Random(args.seed).sample(fit, min(args.replay, len(fit)))
     rows = fit + foreign_rows(fit)
-    data = examples(tokenizer, rows, args.seed) if not args.export_only else [([0, 2], 0, 0)]
-    print(f"{len(fit)} fit questions, {len(rows) - len(fit)} foreign paragraphs -> {len(data)} windows "
-          f"(max {MAX_LEN} tokens)", file=sys.stderr)
+    domain = load_file_rows(AQ_ROWS) * args.repeat if args.stage == "articles-qa" else []
+    data = examples(tokenizer, rows + domain, args.seed) if not args.export_only else [([0, 2], 0, 0)]
+    print(f"{len(fit)} fit questions, {len(rows) - len(fit)} foreign paragraphs, {len(domain)} articles-qa rows "
+          f"-> {len(data)} windows (max {MAX_LEN} tokens)", file=sys.stderr)
 
     model = build_model(base, args.freeze_layers)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -209,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm))))
     step = 0
     ckpt = args.work / "checkpoint.pt"
+    if args.init and not (args.resume and ckpt.exists()):
+        model.load_state_dict(torch.load(args.init, weights_only=False)["model"], strict=False)
+        print(f"starting from the weights of {args.init}", file=sys.stderr)
     if (args.resume or args.export_only) and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
         model.load_state_dict(state["model"], strict=False)
@@ -258,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"format": 1, "base": base.name.rsplit("-", 1)[0], "freeze_layers": args.freeze_layers,
             "max_len": MAX_LEN, "fit_questions": len(fit), "windows": len(data), "steps": total,
             "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "seed": args.seed,
-            "limit": args.limit, "train_seconds_this_run": round(wall),
+            "limit": args.limit, "train_seconds_this_run": round(wall), "stage": args.stage,
+            **({"init": str(args.init), "repeat": args.repeat, "replay": args.replay,
+                "articles_qa_rows": len(domain) // max(1, args.repeat)} if args.stage == "articles-qa" else {}),
             "command": "python -m training.train_reader " + " ".join(argv if argv is not None else sys.argv[1:])}
     save_delta(model, base, args.out, meta)
     print(f"wrote {args.out} after {total} steps ({wall / 60:.1f} min this run)", file=sys.stderr)
