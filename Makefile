@@ -62,7 +62,9 @@ bench: install
 # The full run (LIMIT unset) took the wall time in assistant/fitted/reader/MODEL_CARD.md on 2 cores: one epoch, then
 # a second resumed from its checkpoint with the schedule recomputed for two, then a short stage from those weights on
 # articles-qa's fit part mixed with 2,000 reader questions (checkpoints in training/work-aq/; the shipped weights,
-# each step chosen on the choose parts by benchmarks/choose_reader.py and benchmarks/fit_reader_answers.py).
+# each step chosen on the choose parts by benchmarks/choose_reader.py and benchmarks/fit_reader_answers.py); last the
+# same stage twice more, each holding one fold of those questions out (training/folds/), for `make fit` to read each
+# fold with a reader that never trained on it.
 LIMIT ?= 0
 train: install
 	$(PY) -m training.reader_data
@@ -72,6 +74,9 @@ ifeq ($(LIMIT),0)
 	$(PY) -m training.articles_qa_rows
 	$(PY) -m training.train_reader --freeze-layers 4 --stage articles-qa --init training/work/checkpoint.pt \
 		--repeat 3 --replay 2000 --lr 5e-5 --work training/work-aq --resume $(TRAIN_ARGS)
+	for k in 0 1; do $(PY) -m training.train_reader --freeze-layers 4 --stage articles-qa \
+		--init training/work/checkpoint.pt --repeat 3 --replay 2000 --lr 5e-5 --hold-out-fold $$k \
+		--work training/work-aq-f$$k --out training/folds/aq-f$$k --resume || exit 1; done
 endif
 
 # Refit every fitted constant on the fit parts (FacQA-train, data/articles-qa), chosen on their choose parts; docs/fitting.md.
@@ -79,7 +84,7 @@ fit: install
 	$(PY) benchmarks/fit_retrieval.py
 	$(PY) benchmarks/fit_duplicates.py
 	$(PY) benchmarks/fit_articles_retrieval.py
-	$(PY) benchmarks/fit_reader_answers.py --fresh
+	$(PY) benchmarks/fit_reader_answers.py --fresh --aq-fit-folds training/folds/aq-f0 training/folds/aq-f1
 	$(PY) benchmarks/fit_support.py
 
 # Held-out figures on the report parts and the dev smoke test; writes benchmarks/results/*.json.

@@ -25,6 +25,9 @@
   of the best passages each part of a multi-part question is read (ties: the fewest), fit then choose; then
   ``skip_rivals`` (never quote a sentence naming a rival of a name in the question), kept only when it scores
   higher on fit and on choose.
+* ``--aq-fit-folds D0 D1``: articles-qa's fit part read out of fold (fold k by the reader whose articles-qa training
+  stage held fold k out, ``make train`` writes them to ``training/folds/``): the shipped reader trained on those
+  questions, and a policy fitted on its own training questions trusts it where it has not earned it.
 """
 
 from __future__ import annotations
@@ -35,13 +38,14 @@ import json
 import pickle
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reader_runs import Run, answer, collect, judge, objective, root, text_of  # noqa: E402
+from reader_runs import Run, answer, collect, collect_aq_fit_out_of_fold, judge, objective, root, text_of  # noqa: E402
 from retrieval_data import write_json  # noqa: E402
 
 from assistant.answer_confidence import FEATURES, Confidence, features, fit_logistic  # noqa: E402
@@ -62,14 +66,18 @@ ALWAYS = Confidence((0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len
 CACHE = root() / "tmp" / "benchmark"
 
 
-def runs(name: str, settings: Settings, fresh: bool) -> list[Run]:
+def cached(name: str, settings: Settings, fresh: bool, make: Callable[[], list[Run]]) -> list[Run]:
     path = CACHE / f"reader-runs-{name}-{settings.embedder}.pkl"
     if path.exists() and not fresh:
         return pickle.loads(path.read_bytes())
-    out = collect(name, settings)
+    out = make()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(out))
     return out
+
+
+def runs(name: str, settings: Settings, fresh: bool) -> list[Run]:
+    return cached(name, settings, fresh, lambda: collect(name, settings))
 
 
 def evaluate(sets: dict[str, list[Run]], policy: AnswerPolicy, top_k: int) -> dict[str, dict[str, float]]:
@@ -147,6 +155,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--embedder", default="e5-small-int8")
     ap.add_argument("--fresh", action="store_true", help="read the questions again (new reader weights)")
+    ap.add_argument("--aq-fit-folds", nargs="+", type=Path, metavar="DELTA_DIR",
+                    help="read articles-qa's fit part out of fold: fold k by the reader trained with "
+                         "--hold-out-fold k (needed when the shipped reader trained on those questions)")
     args = ap.parse_args()
     settings = Settings(embedder=args.embedder)
     top_k = settings.top_k
@@ -154,6 +165,12 @@ def main() -> None:
                            .read_text(encoding="utf-8"))
     pool = max(top_k, int(selection.get("rerank_pool") or top_k))
     fit = {n: runs(n, settings, args.fresh) for n in ("aq-fit", "facqa-fit")}
+    if args.aq_fit_folds:
+        missing = [str(d) for d in args.aq_fit_folds if not (d / "reader-delta.safetensors").exists()]
+        if missing:
+            sys.exit(f"no held-out-fold reader in {', '.join(missing)}: run `make train` (it writes them)")
+        fit["aq-fit"] = cached(f"aq-fit-oof-{'-'.join(d.name for d in args.aq_fit_folds)}", settings, args.fresh,
+                               lambda: collect_aq_fit_out_of_fold(settings, args.aq_fit_folds))
     grid = []
     for at, off in itertools.product(ANSWER_AT, MORE_AT_OFFSETS):
         policy = AnswerPolicy(at, at + off, pool)
@@ -206,7 +223,8 @@ def main() -> None:
         "confidence": None if best.confidence is None else best.confidence.to_json(), "lead_by": best.lead_by,
         "parts_pool": best.parts_pool,
         "figures": {"fit": fit_figs, "choose": choose_figs, "grid_size": len(grid), "top_k": top_k,
-                    "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder,
+                    "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder + (
+                        " --aq-fit-folds " + " ".join(str(d) for d in args.aq_fit_folds) if args.aq_fit_folds else ""),
                     "git_commit": commit, "min_refusal_precision": MIN_REFUSAL_PRECISION},
     })
     print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}, "

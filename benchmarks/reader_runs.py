@@ -120,6 +120,26 @@ def collect(name: str, settings: Settings) -> list[Run]:
     raise ValueError(name)
 
 
+def collect_aq_fit_out_of_fold(settings: Settings, deltas: list[Path]) -> list[Run]:
+    """articles-qa's fit runs, each question read by the reader whose articles-qa stage held its fold out
+    (``deltas[k]``: trained with ``--hold-out-fold k``; folds from ``data/reader/articles-qa-fit.jsonl``), so that
+    the answer policy fitted on them never sees a reader's scores on the questions it trained on."""
+    from assistant.reader_model import ReaderModel, ensure_reader
+
+    fold = {}
+    for line in (ROOT / "data" / "reader" / "articles-qa-fit.jsonl").open(encoding="utf-8"):
+        row = json.loads(line)
+        fold[row["id"].rsplit("-p", 1)[0]] = row["fold"]
+    reader = open_aq_pool(settings)
+    items = aq_items("fit")
+    done: dict[str, Run] = {}
+    for k, delta in enumerate(deltas):
+        model = ReaderModel(ensure_reader(settings.model_cache_dir.expanduser(), delta.resolve()))
+        mine = [it for it in items if fold[it.id] == k]
+        done.update((r.item.id, r) for r in _collect(reader, settings_for_index(reader), mine, model, None))
+    return [done[it.id] for it in items]
+
+
 def answer(run: Run, policy: AnswerPolicy, top_k: int, model: Any = None) -> tuple[ReaderAnswer, list[Passage]]:
     """The product's answer for ``run`` under ``policy``: the first ``policy.pool`` passages reranked by the
     reader, its ``top_k`` best composed."""

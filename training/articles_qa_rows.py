@@ -15,12 +15,19 @@ articles, so that no other part's text is read) gives the passages the reader wo
 
 Evidence passages retrieval missed are added too (the reader must learn them wherever they rank). The rows use
 the schema of the other ``data/reader`` files; :mod:`training.train_reader` ``--stage articles-qa`` trains on them.
+
+Each row carries its question's ``fold``: the fit part's articles linked by its questions form two groups (the
+same rule as ``benchmarks/articles_qa_split.py``), one fold each; an unanswerable question (no sources) takes the
+fold of its id's CRC-32 parity. The answer policy is fitted on these same questions, so it must not read them with
+a reader that trained on them: ``benchmarks/fit_reader_answers.py --aq-fit-folds`` reads each fold with a reader
+whose stage held that fold out (``train_reader --hold-out-fold``), the usual cross-fitting.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,6 +49,19 @@ def _answer_span(text: str, start: int, end: int, aliases: list[str]) -> tuple[i
     return start, end
 
 
+def folds(questions: list[dict], articles: list[str]) -> dict[str, int]:
+    """Question id → fold (0, 1, …): one fold per linked group of ``articles``, ordered by their first article."""
+    from articles_qa_split import _groups
+
+    groups = sorted(_groups(questions, [a.removesuffix(".txt") for a in articles]), key=min)
+    out = {}
+    for q in questions:
+        first = q["sources"][0].removesuffix(".txt") if q["sources"] else None
+        where = [i for i, g in enumerate(groups) if first in g]
+        out[q["id"]] = where[0] if where else zlib.crc32(q["id"].encode()) % len(groups)
+    return out
+
+
 def build_rows() -> list[dict]:
     from articles_qa_data import open_aq_pool, reader_texts
 
@@ -54,11 +74,10 @@ def build_rows() -> list[dict]:
     settings = Settings(embedder="e5-small-int8", _env_file=None)
     reader = open_aq_pool(settings)
     texts = reader_texts(reader)
+    questions = [q for q in map(json.loads, (AQ / "questions.jsonl").open(encoding="utf-8")) if q["id"] in fit_ids]
+    fold_of = folds(questions, sorted(fit_articles))
     rows = []
-    for line in (AQ / "questions.jsonl").open(encoding="utf-8"):
-        q = json.loads(line)
-        if q["id"] not in fit_ids:
-            continue
+    for q in questions:
         spans = []  # (source, start, end) of each evidence sentence in the stored text
         for ev in q["evidence"]:
             for src in q["sources"]:
@@ -77,7 +96,7 @@ def build_rows() -> list[dict]:
             context = texts[src][a:b]
             inside = [(s, e) for ps, s, e in spans if ps == src and a <= s and e <= b]
             row = {"id": f"{q['id']}-p{k}", "lang": q["lang"], "question": q["question"], "context": context,
-                   "answers": [], "unanswerable": True, "source": "articles-qa fit part"}
+                   "answers": [], "unanswerable": True, "source": "articles-qa fit part", "fold": fold_of[q["id"]]}
             if inside:
                 s, e = _answer_span(texts[src], *inside[0], q["answer_aliases"] if q["type"] != "unanswerable"
                                     else [])

@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--init", type=Path, help="start from this checkpoint's weights (a fresh optimiser)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--replay", type=int, default=2000)
+    ap.add_argument("--hold-out-fold", type=int, default=None,
+                    help="articles-qa stage without this fold's questions (for fitting the answer policy on them)")
     args = ap.parse_args(argv)
     if args.stage == "articles-qa" and args.init is None:
         ap.error("--stage articles-qa goes on from trained weights: give --init <checkpoint.pt>")
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage == "articles-qa":
         fit = random.Random(args.seed).sample(fit, min(args.replay, len(fit)))
     rows = fit + foreign_rows(fit)
-    domain = load_file_rows(AQ_ROWS) * args.repeat if args.stage == "articles-qa" else []
+    domain = load_file_rows(AQ_ROWS, args.hold_out_fold) * args.repeat if args.stage == "articles-qa" else []
     data = examples(tokenizer, rows + domain, args.seed) if not args.export_only else [([0, 2], 0, 0)]
     print(f"{len(fit)} fit questions, {len(rows) - len(fit)} foreign paragraphs, {len(domain)} articles-qa rows "
           f"-> {len(data)} windows (max {MAX_LEN} tokens)", file=sys.stderr)
@@ -278,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             "epochs": args.epochs, "batch": args.batch, "lr": args.lr, "seed": args.seed,
             "limit": args.limit, "train_seconds_this_run": round(wall), "stage": args.stage,
             **({"init": str(args.init), "repeat": args.repeat, "replay": args.replay,
+                "hold_out_fold": args.hold_out_fold,
                 "articles_qa_rows": len(domain) // max(1, args.repeat)} if args.stage == "articles-qa" else {}),
             "command": "python -m training.train_reader " + " ".join(argv if argv is not None else sys.argv[1:])}
     save_delta(model, base, args.out, meta)

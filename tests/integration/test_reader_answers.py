@@ -53,8 +53,6 @@ def test_the_number_of_evacuees_is_read_in_english(bot):
     assert a.answer.split(" — ")[-1].startswith("The articles say (in Indonesian):")
 
 
-@pytest.mark.xfail(strict=True, reason="known limit of the shipped reader: across languages it prefers the flood's "
-                   "depth (1,5 meter) to the 14 days; see assistant/fitted/reader/MODEL_CARD.md")
 def test_the_state_of_emergency_is_not_answered_with_the_rain(bot):
     a = bot.ask("How long is the state of emergency?")
     assert not a.abstained and "14 hari" in a.answer and "tiga hari" not in a.answer

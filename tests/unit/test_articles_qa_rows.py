@@ -29,3 +29,15 @@ def test_the_committed_rows_read_only_the_fit_part_and_their_offsets_hold():
             assert row.context[row.start : row.end] == r["answers"][0]["text"]
     others = {q for part in ("choose", "report") for q in split[part]["questions"]}
     assert not {r.id.rsplit("-p", 1)[0] for r in rows} & others
+
+
+def test_each_fold_is_a_group_of_linked_articles():
+    """The answer policy is fitted on these questions read out of fold, so no article may be in two folds."""
+    questions = {json.loads(line)["id"]: json.loads(line) for line in (AQ / "questions.jsonl").open(encoding="utf-8")}
+    raw = [json.loads(line) for line in OUT.open(encoding="utf-8")]
+    assert {r["fold"] for r in raw} == {0, 1}
+    fold_of_article: dict[str, set[int]] = {}
+    for r in raw:
+        for src in questions[r["id"].rsplit("-p", 1)[0]]["sources"]:
+            fold_of_article.setdefault(src, set()).add(r["fold"])
+    assert fold_of_article and all(len(f) == 1 for f in fold_of_article.values())
