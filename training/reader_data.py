@@ -76,14 +76,6 @@ def load_file_rows(path: Path, hold_out_fold: int | None = None) -> list[Row]:
     return [_row(r, path.name) for r in rows if hold_out_fold is None or r.get("fold") != hold_out_fold]
 
 
-def aq_fold_of() -> dict[str, int]:
-    """articles-qa fit question id → its fold in :data:`AQ_ROWS` (see :mod:`training.articles_qa_rows`)."""
-    out = {}
-    for line in AQ_ROWS.open(encoding="utf-8"):
-        r = json.loads(line)
-        out[r["id"].rsplit("-p", 1)[0]] = r["fold"]
-    return out
-
 
 def write_split(rows: list[Row]) -> dict[str, list[str]]:
     facqa = json.loads((ROOT / "data/external/facqa-train/split.json").read_text(encoding="utf-8"))
