@@ -76,7 +76,6 @@ def load_file_rows(path: Path, hold_out_fold: int | None = None) -> list[Row]:
     return [_row(r, path.name) for r in rows if hold_out_fold is None or r.get("fold") != hold_out_fold]
 
 
-
 def write_split(rows: list[Row]) -> dict[str, list[str]]:
     facqa = json.loads((ROOT / "data/external/facqa-train/split.json").read_text(encoding="utf-8"))
     facqa_part = {q: part for part, ids in facqa["questions"].items() for q in ids}
