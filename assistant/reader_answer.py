@@ -10,13 +10,14 @@ them, and the answer quotes the sentences that hold its best spans, each with it
    ``answer_at``.
 3. **Compose** (:func:`compose`): the sentence holding the best span leads; other spans scoring at least
    ``more_at`` and within ``more_within`` of the best add their sentences (lists, reasons, the second report of
-   one event), up to ``MAX_SENTENCES``;
+   one event), up to ``MAX_SENTENCES``; a list question adds the sentences that carry on its list, and (``reason_next``)
+   a reason question the sentence after its lead's;
    a multi-part question is read once per part (over its ``parts_pool`` best passages), and a part the reader
    cannot answer is named as not found;
    a short answer span leads the quote (``1.250 warga — “…” [1]``); a quote in another language than the answer
    is framed in the answer's language (``The articles say (in Indonesian): “…” [1]``).
 
-``answer_at``, ``more_at``, ``more_within``, ``pool``, ``parts_pool`` and the confidence model come from
+``answer_at``, ``more_at``, ``more_within``, ``pool``, ``parts_pool``, ``reason_next`` and the confidence model come from
 ``assistant/fitted/reader-answer.json`` (written by ``benchmarks/fit_reader_answers.py``: fitted on articles-qa's
 and FacQA's fit parts, chosen on their choose parts).
 """
@@ -73,13 +74,17 @@ class AnswerPolicy:
     lead_by: str = "margin"
     # each part of a multi-part question is read over this many of the best passages (None: all of them)
     parts_pool: int | None = None
+    # a reason question ("mengapa", "why") also quotes the sentence after the lead's, same article: news states what
+    # happened, then why (the reader, trained on factoids, tends to pick the statement the question restates)
+    reason_next: bool = False
     figures: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
 def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    optional = {k: raw[k] for k in ("answer_at_cross", "more_within", "parts_pool") if raw.get(k) is not None}
+    optional = {k: raw[k] for k in ("answer_at_cross", "more_within", "parts_pool", "reason_next")
+                if raw.get(k) is not None}
     conf = raw.get("confidence")
     return AnswerPolicy(answer_at=float(raw["answer_at"]), more_at=float(raw["more_at"]), pool=int(raw["pool"]),
                         skip_rivals=bool(raw.get("skip_rivals", False)),
@@ -156,6 +161,12 @@ def _list_continuation(sents: list[Sentence], lead: Sentence) -> list[Sentence]:
         out.append(s)
         prev = s
     return out
+
+
+def _next_sentence(sents: list[Sentence], lead: Sentence) -> Sentence | None:
+    """The quotable sentence right after ``lead`` in its article, where a handed passage holds it."""
+    after = [s for s in sents if s.passage.source == lead.passage.source and s.start >= lead.end]
+    return min(after, key=lambda s: s.start, default=None)
 
 
 def _short(title: str | None, words: int = 8) -> str | None:
@@ -289,6 +300,10 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
     if info.is_("list") and chosen:  # the items that follow the sentence introducing them
         for s in _list_continuation(sents, chosen[0][2]):
             add((chosen[0][0], chosen[0][1], s))
+    if policy.reason_next and info.is_("reason") and chosen:
+        nxt = _next_sentence(sents, chosen[0][2])
+        if nxt is not None:
+            add((chosen[0][0], chosen[0][1], nxt))
     for item in scored[1:]:
         if item[0] < policy.more_at or (policy.more_within is not None and item[0] < best - policy.more_within):
             break

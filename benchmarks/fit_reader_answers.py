@@ -24,7 +24,8 @@
   replaces the margin threshold only when it scores higher on the choose parts. Last ``parts_pool``: over how many
   of the best passages each part of a multi-part question is read (ties: the fewest), fit then choose; then
   ``skip_rivals`` (never quote a sentence naming a rival of a name in the question), kept only when it scores
-  higher on fit and on choose.
+  higher on fit and on choose; then ``reason_next`` (a reason question also quotes the sentence after its lead's),
+  by the same rule.
 * ``--aq-fit-folds D0 D1``: articles-qa's fit part read out of fold (fold k by the reader whose articles-qa training
   stage held fold k out, ``make train`` writes them to ``training/folds/``): the shipped reader trained on those
   questions, and a policy fitted on its own training questions trusts it where it has not earned it.
@@ -213,6 +214,12 @@ def main() -> None:
     print("skip_rivals (fit, choose): " + ", ".join(f"{a:.3f} against {b:.3f}" for a, b in on))
     if all(a > b for a, b in on):
         best = rivals
+    # and whether a reason question also quotes the sentence after the lead's: the same rule
+    nxt = replace(best, reason_next=True)
+    on = [(_score(evaluate(s, nxt, top_k)), _score(evaluate(s, best, top_k))) for s in (fit, choose)]
+    print("reason_next (fit, choose): " + ", ".join(f"{a:.3f} against {b:.3f}" for a, b in on))
+    if all(a > b for a, b in on):
+        best = nxt
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -221,7 +228,7 @@ def main() -> None:
         "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool, "skip_rivals": best.skip_rivals,
         "answer_at_cross": best.answer_at_cross, "more_within": best.more_within,
         "confidence": None if best.confidence is None else best.confidence.to_json(), "lead_by": best.lead_by,
-        "parts_pool": best.parts_pool,
+        "parts_pool": best.parts_pool, "reason_next": best.reason_next,
         "figures": {"fit": fit_figs, "choose": choose_figs, "grid_size": len(grid), "top_k": top_k,
                     "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder + (
                         " --aq-fit-folds " + " ".join(str(d) for d in args.aq_fit_folds) if args.aq_fit_folds else ""),
@@ -230,6 +237,7 @@ def main() -> None:
     print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}, "
           f"skip_rivals {best.skip_rivals}, answer_at_cross {best.answer_at_cross}, "
           f"more_within {best.more_within}, lead_by {best.lead_by}, parts_pool {best.parts_pool}, "
+          f"reason_next {best.reason_next}, "
           f"confidence {'off' if best.confidence is None else best.confidence.to_json()}")
     for name, figs in {**fit_figs, **choose_figs}.items():
         print(f"  {name:14s} " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
