@@ -207,19 +207,14 @@ def main() -> None:
                                                 n or pool))[:CROSS_KEEP]
     best = replace(best, parts_pool=min(on_fit, key=lambda n: (-_score(evaluate(choose, replace(best, parts_pool=n),
                                                                                  top_k)), n or pool)))
-    # last, whether a sentence naming a rival of the question's names may be quoted: skipped only when that scores
-    # higher on fit and on choose
-    rivals = replace(best, skip_rivals=True)
-    on = [(_score(evaluate(s, rivals, top_k)), _score(evaluate(s, best, top_k))) for s in (fit, choose)]
-    print("skip_rivals (fit, choose): " + ", ".join(f"{a:.3f} against {b:.3f}" for a, b in on))
-    if all(a > b for a, b in on):
-        best = rivals
-    # and whether a reason question also quotes the sentence after the lead's: the same rule
-    nxt = replace(best, reason_next=True)
-    on = [(_score(evaluate(s, nxt, top_k)), _score(evaluate(s, best, top_k))) for s in (fit, choose)]
-    print("reason_next (fit, choose): " + ", ".join(f"{a:.3f} against {b:.3f}" for a, b in on))
-    if all(a > b for a, b in on):
-        best = nxt
+    # last two switches, each kept only when it scores higher on fit and on choose: whether a sentence naming a rival
+    # of the question's names may be quoted, and whether a reason question also quotes the sentence after the lead's
+    for switch in ("skip_rivals", "reason_next"):
+        on_ = replace(best, **{switch: True})
+        on = [(_score(evaluate(s, on_, top_k)), _score(evaluate(s, best, top_k))) for s in (fit, choose)]
+        print(f"{switch} (fit, choose): " + ", ".join(f"{a:.3f} against {b:.3f}" for a, b in on))
+        if all(a > b for a, b in on):
+            best = on_
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
