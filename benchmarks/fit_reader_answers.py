@@ -25,7 +25,8 @@
   of the best passages each part of a multi-part question is read (ties: the fewest), fit then choose; then
   ``skip_rivals`` (never quote a sentence naming a rival of a name in the question), kept only when it scores
   higher on fit and on choose; then ``reason_next`` (a reason question also quotes the sentence after its lead's),
-  by the same rule.
+  by the same rule. Last the confidence model is refitted on the final composition's answers (its labels), kept
+  when it scores higher on the choose parts.
 * ``--aq-fit-folds D0 D1``: articles-qa's fit part read out of fold (fold k by the reader whose articles-qa training
   stage held fold k out, ``make train`` writes them to ``training/folds/``): the shipped reader trained on those
   questions, and a policy fitted on its own training questions trusts it where it has not earned it.
@@ -215,6 +216,11 @@ def main() -> None:
         print(f"{switch} (fit, choose): " + ", ".join(f"{a:.3f} against {b:.3f}" for a, b in on))
         if all(a > b for a, b in on):
             best = on_
+    # the confidence model's labels are whether the composed answer is right, and the steps after its fit changed the
+    # composition: refitted once more on the final composition's answers, kept only when it scores higher on choose
+    refit = fit_confidence(fit, choose, replace(best, confidence=None, lead_by="margin"), top_k)
+    if _score(evaluate(choose, refit, top_k)) > _score(evaluate(choose, best, top_k)):
+        best = refit
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
