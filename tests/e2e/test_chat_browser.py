@@ -108,7 +108,10 @@ def _ask(page, question: str) -> None:
 
 
 def _new_chat(page) -> None:
+    """Start a new conversation and wait until the server's reset has landed: on a fresh page the panel is empty
+    already, and a reset that lands after the next question's answer would wipe that answer's sources."""
     page.locator("#new-chat").click()
+    page.locator("#status").get_by_text("New conversation.").wait_for()
     page.wait_for_function("() => !document.querySelector('#sources-panel details.src-group')")
 
 
