@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 from langchain_core.output_parsers import StrOutputParser
@@ -127,17 +126,15 @@ class QAChain:
 
     def find(self, reader: IndexReader, info: QuestionInfo, top_k: int | None = None,
              filters: Filters | None = None) -> RetrievalResult:
-        """Retrieval, then (``settings.rerank``) the trained reader's rerank of the fitted pool, read on when the
-        reader finds no answer there (:func:`assistant.reader_answer.rerank`): its ``top_k`` best, with their spans."""
+        """Retrieval, then (``settings.rerank``) the trained reader's rerank of the fitted pool
+        (:func:`assistant.reader_answer.rerank`): its ``top_k`` best, with their spans."""
         k = top_k or self.settings.top_k
         if not self.settings.rerank:
             return retrieve(reader, self.settings, info, k, filters)
         t0 = time.perf_counter()
-        policy = load_policy()  # reads at least the passages it hands over
-        policy = replace(policy, pool=max(k, self.settings.rerank_pool or policy.pool))
-        pool = max(policy.pool, policy.read_more_pool or 0)
-        result = retrieve(reader, self.settings, info, k, filters, pool=pool)
-        out = rerank(self.reader_model(), result, k, policy)
+        pool = self.settings.rerank_pool or load_policy().pool
+        result = retrieve(reader, self.settings, info, k, filters, pool=max(k, pool))
+        out = rerank(self.reader_model(), result, k)
         out.elapsed_ms = _ms(t0)
         return out
 

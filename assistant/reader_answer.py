@@ -2,9 +2,8 @@
 them, and the answer quotes the sentences that hold its best spans, each with its ``[n]``, or refuses.
 
 1. **Read and rerank** (:func:`read_and_rerank`): the reader reads the question over the first ``pool`` passages of
-   retrieval, and on to ``read_more_pool`` when its best margin there is below ``read_more_below`` (it found no
-   answer: the evidence is often ranked just past the pool); each passage's relevance is its best span's margin
-   over the no-answer score; the ``top_k`` best (ties: retrieval order) are handed over, with their spans.
+   retrieval; each passage's relevance is its best span's margin over the no-answer score; the ``top_k`` best
+   (ties: retrieval order) are handed over, with their spans.
 2. **Refuse** when the answer-confidence model (:mod:`assistant.answer_confidence`: the margin, the no-answer
    score, whether the span is the kind asked for, what the article holds of the question) puts the best answer's
    chance of being right below its fitted ``answer_p``; without that model, when the best margin is below
@@ -18,8 +17,7 @@ them, and the answer quotes the sentences that hold its best spans, each with it
    a short answer span leads the quote (``1.250 warga — “…” [1]``); a quote in another language than the answer
    is framed in the answer's language (``The articles say (in Indonesian): “…” [1]``).
 
-``answer_at``, ``more_at``, ``more_within``, ``pool``, ``read_more_below``, ``read_more_pool``, ``parts_pool``,
-``reason_next`` and the confidence model come from
+``answer_at``, ``more_at``, ``more_within``, ``pool``, ``parts_pool``, ``reason_next`` and the confidence model come from
 ``assistant/fitted/reader-answer.json`` (written by ``benchmarks/fit_reader_answers.py``: fitted on articles-qa's
 and FacQA's fit parts, chosen on their choose parts).
 """
@@ -42,8 +40,8 @@ from assistant.sentences import Sentence, candidate_sentences
 from index.language import quote_language
 from index.reader import Passage
 
-__all__ = ["AnswerPolicy", "Pick", "ReaderAnswer", "load_policy", "read_and_rerank", "reads_on", "rerank",
-           "rerank_order", "compose", "POLICY_PATH"]
+__all__ = ["AnswerPolicy", "Pick", "ReaderAnswer", "load_policy", "read_and_rerank", "rerank", "rerank_order", "compose",
+           "POLICY_PATH"]
 
 POLICY_PATH = Path(__file__).resolve().parent / "fitted" / "reader-answer.json"
 MAX_SENTENCES = 4  # set by hand: the longest answer quoted (lists, reasons, both reports of one event)
@@ -79,18 +77,14 @@ class AnswerPolicy:
     # a reason question ("mengapa", "why") also quotes the sentence after the lead's, same article: news states what
     # happened, then why (the reader, trained on factoids, tends to pick the statement the question restates)
     reason_next: bool = False
-    # read on when unsure: where the best margin over the first ``pool`` passages is below ``read_more_below`` (the
-    # reader found no answer there), it reads on to ``read_more_pool`` passages and reranks them all; None = never
-    read_more_below: float | None = None
-    read_more_pool: int | None = None
     figures: dict[str, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
 def load_policy(path: Path = POLICY_PATH) -> AnswerPolicy:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    optional = {k: raw[k] for k in ("answer_at_cross", "more_within", "parts_pool", "reason_next", "read_more_below",
-                                    "read_more_pool") if raw.get(k) is not None}
+    optional = {k: raw[k] for k in ("answer_at_cross", "more_within", "parts_pool", "reason_next")
+                if raw.get(k) is not None}
     conf = raw.get("confidence")
     return AnswerPolicy(answer_at=float(raw["answer_at"]), more_at=float(raw["more_at"]), pool=int(raw["pool"]),
                         skip_rivals=bool(raw.get("skip_rivals", False)),
@@ -180,29 +174,12 @@ def _short(title: str | None, words: int = 8) -> str | None:
     return None if not parts else " ".join(parts[:words]) + ("…" if len(parts) > words else "")
 
 
-def read_and_rerank(model: ReaderModel, question: str, pool: list[Passage], top_k: int,
-                    policy: AnswerPolicy | None = None) -> tuple[list[int], list[list[Span]]]:
-    """The reader over ``pool`` (with ``policy``: over its first ``policy.pool`` passages, and on to
-    ``policy.read_more_pool`` when :func:`reads_on`): the indexes of the ``top_k`` passages by best span margin
-    (ties: pool order) and the spans of every passage read (the first ``len(spans)`` of ``pool``)."""
-    n = len(pool) if policy is None else min(policy.pool, len(pool))
-    spans = model.read(question, [p.text for p in pool[:n]])
-    if policy is not None and n < len(pool) and reads_on(policy, spans):
-        spans += model.read(question, [p.text for p in pool[n : policy.read_more_pool]])
+def read_and_rerank(model: ReaderModel, question: str, pool: list[Passage], top_k: int
+                    ) -> tuple[list[int], list[list[Span]]]:
+    """The reader over ``pool``: the indexes of the ``top_k`` passages by best span margin (ties: pool order) and
+    every pool passage's spans."""
+    spans = model.read(question, [p.text for p in pool])
     return rerank_order(spans)[:top_k], spans
-
-
-def reads_on(policy: AnswerPolicy, spans: list[list[Span]]) -> bool:
-    """Whether the reader reads on past the passages whose ``spans`` it has read: ``policy`` reads on and their best
-    margin is below its ``read_more_below``.
-
-    >>> p = AnswerPolicy(0.0, 0.0, 2, read_more_below=-1.0, read_more_pool=4)
-    >>> reads_on(p, [[Span(0, 1, -2.0, 0.0)], []]), reads_on(p, [[Span(0, 1, 0.5, 0.0)], []])
-    (True, False)
-    """
-    if policy.read_more_below is None or policy.read_more_pool is None or policy.read_more_pool <= len(spans):
-        return False
-    return max((s[0].score for s in spans if s), default=float("-inf")) < policy.read_more_below
 
 
 def rerank_order(spans: list[list[Span]]) -> list[int]:
@@ -343,16 +320,14 @@ def compose(info: QuestionInfo, passages: list[Passage], spans: list[list[Span]]
                         missing=missing)
 
 
-def rerank(model: ReaderModel, result: RetrievalResult, top_k: int, policy: AnswerPolicy | None = None
-           ) -> RetrievalResult:
+def rerank(model: ReaderModel, result: RetrievalResult, top_k: int) -> RetrievalResult:
     """``result`` with its passages replaced by the reader's ``top_k`` best of its pool (the pool: what retrieval
-    ran on to; the passages themselves without one), each with its spans in ``spans``; with ``policy``, of the pool
-    passages it reads (:func:`read_and_rerank`)."""
+    ran on to; the passages themselves without one), each with its spans in ``spans``."""
     pool = result.pool or result.passages
     reasons = result.pool_reasons or result.reasons
     scores = result.scores + [result.scores[-1] if result.scores else 0.0] * (len(pool) - len(result.scores))
     if result.pool:
         scores = [c.score for c in reasons]
-    order, spans = read_and_rerank(model, result.question.text, pool, top_k, policy)
+    order, spans = read_and_rerank(model, result.question.text, pool, top_k)
     return replace(result, passages=[pool[i] for i in order], scores=[scores[i] for i in order],
                    reasons=[reasons[i] for i in order] if reasons else [], spans=[spans[i] for i in order])

@@ -124,18 +124,16 @@ def product_ranked(reader: IndexReader, settings: Settings, question: str, pool:
     return [(p.source, p.start, p.end, p.text) for p in r.pool]
 
 
-def product_reranked(reader: IndexReader, settings: Settings, model: Any, question: str, policy: Any,
+def product_reranked(reader: IndexReader, settings: Settings, model: Any, question: str, rerank_pool: int,
                      pool: int = POOL) -> list[Ranked]:
-    """What the assistant hands its answerer: :func:`product_ranked`, the passages the reader reads under the answer
-    ``policy`` (its ``pool``, read on when unsure: ``assistant.reader_answer.read_and_rerank``, as the QA chain
-    does) reordered by the trained reader, the rest after them."""
+    """What the assistant hands its answerer: :func:`product_ranked`, its first ``rerank_pool`` passages reordered by
+    the trained reader (``assistant.reader_answer.read_and_rerank``, as the QA chain does), the rest after them."""
     from assistant.reader_answer import read_and_rerank
 
-    head = max(policy.pool, policy.read_more_pool or 0)
-    r = retrieve(reader, settings, question, top_k=settings.top_k, pool=max(pool, head))
-    order, spans = read_and_rerank(model, question, r.pool[:head], head, policy)
-    read = r.pool[: len(spans)]
-    return [(p.source, p.start, p.end, p.text) for p in [read[i] for i in order] + r.pool[len(read):]]
+    r = retrieve(reader, settings, question, top_k=settings.top_k, pool=max(pool, rerank_pool))
+    head = r.pool[:rerank_pool]
+    order, _ = read_and_rerank(model, question, head, len(head))
+    return [(p.source, p.start, p.end, p.text) for p in [head[i] for i in order] + r.pool[rerank_pool:]]
 
 
 def dense_ranked(reader: IndexReader, question: str, pool: int = POOL) -> list[Ranked]:

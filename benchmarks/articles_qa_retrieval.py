@@ -9,9 +9,7 @@ evidence span of it lies fully inside the characters handed over. Compared, each
 
 * ``product``: what the assistant hands its answerer: ``assistant.retrieval.retrieve`` (fitted fusion and selection,
   scoping, sub-queries), then the trained reader's rerank of its first ``pool`` passages (the answer policy's pool,
-  fitted as ``rerank_pool`` by ``benchmarks/fit_articles_retrieval.py``), read on to ``read_more_pool`` when the
-  reader finds no answer there (``read_more_below``, fitted by ``benchmarks/fit_reader_answers.py``), cut to the
-  budget;
+  fitted as ``rerank_pool`` by ``benchmarks/fit_articles_retrieval.py``), cut to the budget;
 * ``product (no rerank)``: the same retrieval without the reader's rerank;
 * ``product (before)``: the same with the selection this issue replaced — fused order for every language and at most
   3 passages per story;
@@ -77,9 +75,9 @@ def run_part(reader, settings, recipe: LangChainRecipe, part: str) -> dict:
     its = items(part)
     texts = reader_texts(reader)
     model = load_reader(settings.model_cache_dir.expanduser(), settings.threads)
-    policy = load_policy()
+    rerank_pool = load_policy().pool
     ranked = {
-        "product": {it.id: product_reranked(reader, settings, model, it.question, policy) for it in its},
+        "product": {it.id: product_reranked(reader, settings, model, it.question, rerank_pool) for it in its},
         "product (no rerank)": {it.id: product_ranked(reader, settings, it.question, POOL) for it in its},
         "product (before)": {it.id: product_ranked(reader, settings, it.question, POOL, BEFORE) for it in its},
         "dense": {it.id: dense_ranked(reader, it.question) for it in its},
@@ -95,8 +93,7 @@ def run_part(reader, settings, recipe: LangChainRecipe, part: str) -> dict:
             found[m][str(b)] = [evidence_found(it, text_of[m], handed_over(ranked[m][it.id], b)) for it in its]
         found[m]["default"] = [evidence_found(it, text_of[m], handed_over(ranked[m][it.id], default_chars[it.id]))
                                for it in its]
-    out: dict = {"questions": len(its), "top_k": k, "rerank_pool": policy.pool,
-                 "read_more": {"below": policy.read_more_below, "pool": policy.read_more_pool},
+    out: dict = {"questions": len(its), "top_k": k, "rerank_pool": rerank_pool,
                  "default_chars": summarise([float(c) for c in default_chars.values()]), "rows": {}}
     for row, keep in ROWS.items():
         idx = [i for i, it in enumerate(its) if keep(it)]

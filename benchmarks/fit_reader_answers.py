@@ -25,15 +25,8 @@
   of the best passages each part of a multi-part question is read (ties: the fewest), fit then choose; then
   ``skip_rivals`` (never quote a sentence naming a rival of a name in the question), kept only when it scores
   higher on fit and on choose; then ``reason_next`` (a reason question also quotes the sentence after its lead's),
-  by the same rule. Then the confidence model is refitted on the final composition's answers (its labels), kept
+  by the same rule. Last the confidence model is refitted on the final composition's answers (its labels), kept
   when it scores higher on the choose parts.
-* Last whether the reader reads on when unsure (``read_more_below``, ``read_more_pool``: where its best margin over
-  the pool is below the threshold, it reads on to the larger pool and reranks them all), with the answer policy
-  fixed: scored by the evidence the ``top_k`` passages handed over hold (articles-qa: every evidence span inside
-  them; FacQA: the answer's paragraph among them), the two sets weighted equally; fitted on fit (ties: the smaller
-  pool, then the lower threshold: the fewest reads), kept only when it scores higher than never reading on, on fit
-  and on choose, and the answers' score on choose does not fall. (Fitted first, it sent the stepwise answer fit
-  down another path that ended lower on choose: 0.613 against 0.636.)
 * ``--aq-fit-folds D0 D1``: articles-qa's fit part read out of fold (fold k by the reader whose articles-qa training
   stage held fold k out, ``make train`` writes them to ``training/folds/``): the shipped reader trained on those
   questions, and a policy fitted on its own training questions trusts it where it has not earned it.
@@ -54,18 +47,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reader_runs import (  # noqa: E402
-    Run,
-    answer,
-    collect,
-    collect_aq_fit_out_of_fold,
-    judge,
-    objective,
-    read_count,
-    root,
-    text_of,
-    view,
-)
+from reader_runs import Run, answer, collect, collect_aq_fit_out_of_fold, judge, objective, root, text_of  # noqa: E402
 from retrieval_data import write_json  # noqa: E402
 
 from assistant.answer_confidence import FEATURES, Confidence, features, fit_logistic  # noqa: E402
@@ -84,10 +66,6 @@ ANSWER_P = tuple(float(x) for x in np.round(np.arange(0.05, 0.951, 0.025), 3))
 # a confidence model that answers every question (the fit's labels are read with refusal off)
 ALWAYS = Confidence((0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES), 0.0, 0.0)
 CACHE = root() / "tmp" / "benchmark"
-# reading on when unsure: thresholds on the best margin over the pool (the margin's useful range: the refusal grid's
-# lower half) and the pools read on to (at most the runs' POOL_MAX)
-READ_MORE_BELOW = tuple(float(x) for x in np.round(np.arange(-3.0, 2.01, 0.5), 2))
-READ_MORE_POOLS = (12, 16)
 
 
 def cached(name: str, settings: Settings, fresh: bool, make: Callable[[], list[Run]]) -> list[Run]:
@@ -140,7 +118,7 @@ def confidence_rows(sets: dict[str, list[Run]], policy: AnswerPolicy, top_k: int
         mine = []
         for r in rs:
             a, passages = answer(r, always, top_k)
-            passages, spans, sents = view(r, policy, top_k)
+            passages, spans, sents = r.views[(max(policy.pool, top_k), top_k)]
             scored = _scored(sents, passages, spans)
             if a.abstained or not scored:
                 continue
@@ -175,53 +153,6 @@ def fit_confidence(fit: dict[str, list[Run]], choose: dict[str, list[Run]], poli
     return policy
 
 
-def evidence_sets(settings: Settings, sets: dict[str, list[Run]]) -> dict[str, Callable[[Run, list], bool]]:
-    """For each question set, whether the passages handed over for a run hold its evidence (articles-qa: every
-    evidence span fully inside them; FacQA: the answer's paragraph among them); answerable runs only."""
-    from articles_qa_data import evidence_found, items, open_aq_pool, reader_texts
-
-    out: dict[str, Callable[[Run, list], bool]] = {}
-    for name in sets:
-        if name.startswith("aq-"):
-            texts = reader_texts(open_aq_pool(settings))
-            by_id = {it.id: it for it in items(name.split("-")[1])}
-            out[name] = lambda r, ps, by_id=by_id, texts=texts: evidence_found(
-                by_id[r.item.id], texts, [(p.source, p.start, p.end) for p in ps])[0] == 1.0
-        else:
-            out[name] = lambda r, ps: any(p.source in r.item.sources for p in ps)
-    return out
-
-
-def fit_read_more(fit: dict[str, list[Run]], choose: dict[str, list[Run]], base: AnswerPolicy, top_k: int,
-                  settings: Settings) -> tuple[AnswerPolicy, dict]:
-    """``base`` with the read-on rule that puts the evidence in the passages handed over most often on fit, when it
-    also beats never reading on there and on choose (module docstring); with every candidate's figures."""
-    found = evidence_sets(settings, {**fit, **choose})
-
-    def recall(sets: dict[str, list[Run]], policy: AnswerPolicy) -> tuple[float, float]:
-        per_set, shares = [], []
-        for name, rs in sets.items():
-            mine = [r for r in rs if r.answerable]
-            per_set.append(float(np.mean([found[name](r, view(r, policy, top_k)[0]) for r in mine])))
-            shares.append(float(np.mean([read_count(r, policy, top_k) > max(policy.pool, top_k) for r in rs])))
-        return float(np.mean(per_set)), float(np.mean(shares))
-
-    never = replace(base, read_more_below=None, read_more_pool=None)
-    cands = [never] + [replace(base, read_more_below=t, read_more_pool=n)
-                       for n in READ_MORE_POOLS for t in READ_MORE_BELOW if n > base.pool]
-    on_fit = [recall(fit, c) for c in cands]
-    i = max(range(len(cands)), key=lambda j: (on_fit[j][0], -j))
-    on_choose = {0: recall(choose, never), i: recall(choose, cands[i])}
-    print("read on when unsure (fit: recall, share read on): " + ", ".join(
-        f"{c.read_more_below}/{c.read_more_pool}: {f[0]:.3f} {f[1]:.2f}" for c, f in zip(cands, on_fit, strict=True)))
-    keep = i != 0 and on_fit[i][0] > on_fit[0][0] and on_choose[i][0] > on_choose[0][0]
-    print(f"  best on fit {cands[i].read_more_below}/{cands[i].read_more_pool}: choose {on_choose[i][0]:.3f} "
-          f"against never {on_choose[0][0]:.3f} -> {'kept' if keep else 'never'}")
-    figs = {"fit": {"never": on_fit[0], "best": on_fit[i]}, "choose": {"never": on_choose[0], "best": on_choose[i]},
-            "best": [cands[i].read_more_below, cands[i].read_more_pool], "measure": "(evidence recall, share read on)"}
-    return (cands[i] if keep else never), figs
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--embedder", default="e5-small-int8")
@@ -242,7 +173,6 @@ def main() -> None:
             sys.exit(f"no held-out-fold reader in {', '.join(missing)}: run `make train` (it writes them)")
         fit["aq-fit"] = cached(f"aq-fit-oof-{'-'.join(d.name for d in args.aq_fit_folds)}", settings, args.fresh,
                                lambda: collect_aq_fit_out_of_fold(settings, args.aq_fit_folds))
-    choose = {n: runs(n, settings, args.fresh) for n in ("aq-choose", "facqa-choose")}
     grid = []
     for at, off in itertools.product(ANSWER_AT, MORE_AT_OFFSETS):
         policy = AnswerPolicy(at, at + off, pool)
@@ -251,6 +181,7 @@ def main() -> None:
             continue
         grid.append((_score(figs), policy, figs))
     grid.sort(key=lambda g: -g[0])
+    choose = {n: runs(n, settings, args.fresh) for n in ("aq-choose", "facqa-choose")}
     finalists = [(_score(cf := evaluate(choose, p, top_k)), p, f, cf) for _, p, f in grid[:KEEP]]
     finalists.sort(key=lambda g: -g[0])
     _, best, fit_figs, choose_figs = finalists[0]
@@ -290,14 +221,6 @@ def main() -> None:
     refit = fit_confidence(fit, choose, replace(best, confidence=None, lead_by="margin"), top_k)
     if _score(evaluate(choose, refit, top_k)) > _score(evaluate(choose, best, top_k)):
         best = refit
-    # last whether the reader reads on when unsure (a retrieval rule: scored by the evidence handed over), kept only
-    # when the answers do not get worse on choose either
-    read_on, read_more_figs = fit_read_more(fit, choose, best, top_k, settings)
-    on = [_score(evaluate(choose, p, top_k)) for p in (read_on, best)]
-    read_more_figs["choose_objective"] = {"read_on": on[0], "never": on[1]}
-    print(f"  answers on choose with that rule: {on[0]:.3f} against {on[1]:.3f}")
-    if on[0] >= on[1]:
-        best = read_on
     fit_figs = evaluate(fit, best, top_k)
     choose_figs = evaluate(choose, best, top_k)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -306,10 +229,8 @@ def main() -> None:
         "answer_at": best.answer_at, "more_at": best.more_at, "pool": best.pool, "skip_rivals": best.skip_rivals,
         "answer_at_cross": best.answer_at_cross, "more_within": best.more_within,
         "confidence": None if best.confidence is None else best.confidence.to_json(), "lead_by": best.lead_by,
-        "parts_pool": best.parts_pool, "reason_next": best.reason_next, "read_more_below": best.read_more_below,
-        "read_more_pool": best.read_more_pool,
+        "parts_pool": best.parts_pool, "reason_next": best.reason_next,
         "figures": {"fit": fit_figs, "choose": choose_figs, "grid_size": len(grid), "top_k": top_k,
-                    "read_more": read_more_figs,
                     "command": "python benchmarks/fit_reader_answers.py --embedder " + args.embedder + (
                         " --aq-fit-folds " + " ".join(str(d) for d in args.aq_fit_folds) if args.aq_fit_folds else ""),
                     "git_commit": commit, "min_refusal_precision": MIN_REFUSAL_PRECISION},
@@ -317,7 +238,7 @@ def main() -> None:
     print(f"chosen: pool {best.pool}, answer_at {best.answer_at}, more_at {best.more_at}, "
           f"skip_rivals {best.skip_rivals}, answer_at_cross {best.answer_at_cross}, "
           f"more_within {best.more_within}, lead_by {best.lead_by}, parts_pool {best.parts_pool}, "
-          f"reason_next {best.reason_next}, read on {best.read_more_below}/{best.read_more_pool}, "
+          f"reason_next {best.reason_next}, "
           f"confidence {'off' if best.confidence is None else best.confidence.to_json()}")
     for name, figs in {**fit_figs, **choose_figs}.items():
         print(f"  {name:14s} " + "  ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"

@@ -29,7 +29,7 @@ from retrieval_data import DEV, ROOT, open_pool, open_samples, part  # noqa: E40
 from assistant.evaluation.dataset import EvalItem, load_items  # noqa: E402
 from assistant.evaluation.metrics import answer_correct, content_words  # noqa: E402
 from assistant.question import QuestionInfo, analyse_question  # noqa: E402
-from assistant.reader_answer import AnswerPolicy, ReaderAnswer, compose, reads_on, rerank_order  # noqa: E402
+from assistant.reader_answer import AnswerPolicy, ReaderAnswer, compose, rerank_order  # noqa: E402
 from assistant.reader_model import load_reader  # noqa: E402
 from assistant.reading import Span  # noqa: E402
 from assistant.retrieval import Filters, retrieve  # noqa: E402
@@ -140,30 +140,17 @@ def collect_aq_fit_out_of_fold(settings: Settings, deltas: list[Path]) -> list[R
     return [done[it.id] for it in items]
 
 
-def read_count(run: Run, policy: AnswerPolicy, top_k: int) -> int:
-    """How many pool passages the product reads for ``run`` under ``policy`` (its pool, or on to ``read_more_pool``
-    when :func:`assistant.reader_answer.reads_on`)."""
-    n = max(policy.pool, top_k)
-    return max(n, policy.read_more_pool or 0) if reads_on(policy, run.spans[:n]) else n
-
-
-def view(run: Run, policy: AnswerPolicy, top_k: int) -> tuple[list[Passage], list[list[Span]], Any]:
-    """The ``top_k`` passages the product hands over for ``run`` under ``policy`` (the passages it reads, reranked
-    by the reader), their spans and candidate sentences."""
-    key = (read_count(run, policy, top_k), top_k)
+def answer(run: Run, policy: AnswerPolicy, top_k: int, model: Any = None) -> tuple[ReaderAnswer, list[Passage]]:
+    """The product's answer for ``run`` under ``policy``: the first ``policy.pool`` passages reranked by the
+    reader, its ``top_k`` best composed."""
+    key = (max(policy.pool, top_k), top_k)
     if key not in run.views:
         pool = run.pool[: key[0]]
         spans = run.spans[: len(pool)]
         order = rerank_order(spans)[:top_k]
         passages = [pool[i] for i in order]
         run.views[key] = (passages, [spans[i] for i in order], candidate_sentences(passages))
-    return run.views[key]
-
-
-def answer(run: Run, policy: AnswerPolicy, top_k: int, model: Any = None) -> tuple[ReaderAnswer, list[Passage]]:
-    """The product's answer for ``run`` under ``policy``: the passages it reads (:func:`view`) reranked by the
-    reader, its ``top_k`` best composed."""
-    passages, spans, sents = view(run, policy, top_k)
+    passages, spans, sents = run.views[key]
     out = compose(run.info, passages, spans, policy, CachedReader(run, model), sents)
     return out, passages
 
