@@ -53,10 +53,6 @@ class Settings(BaseSettings):
     )
     chunk_tokens: int = Field(160, ge=32, le=400, description="Chunk size in cl100k_base tokens.")
     chunk_overlap: int = Field(30, ge=0, le=200, description="Overlap between chunks, whole sentences up to this many tokens.")
-    titled_chunks: bool = Field(
-        True, description="Embed each chunk with its article's title on a line before it (a later paragraph seldom "
-        "names what its article is about); the chunk alone when false. Changing it needs `assistant index --rebuild`.",
-    )
     embed_batch_size: int = Field(32, ge=1, le=512, description="Passages per embedding batch.")
     threads: int = Field(0, ge=0, description="Torch CPU threads (0 = all cores).")
     # answering
@@ -72,9 +68,9 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(400, ge=16, description="Maximum answer length for generative backends.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds to wait for a generative backend.")
     top_k: int = Field(
-        7, ge=TOP_K_RANGE[0], le=TOP_K_RANGE[1],
-        description="Passages given to the answerer (7: fitted on data/articles-qa, `top_k` in "
-        "assistant/fitted/retrieval-selection-*.json; ~3,300 characters of multi-paragraph news).",
+        8, ge=TOP_K_RANGE[0], le=TOP_K_RANGE[1],
+        description="Passages given to the answerer (8: fitted on data/articles-qa, `top_k` in "
+        "assistant/fitted/retrieval-selection-*.json; ~3,800 characters of multi-paragraph news).",
     )
     rerank: bool = Field(
         True, description="Rerank the retrieved pool with the trained reader (its pool size is fitted: "
@@ -189,5 +185,4 @@ class Settings(BaseSettings):
             chunk_overlap=self.chunk_overlap,
             embed_batch_size=self.embed_batch_size,
             threads=self.threads,
-            titled_chunks=self.titled_chunks,
         )

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from retrieval_data import ROOT, SAMPLES, _chunking, _fill, _open, bootstrap  # noqa: E402
+from retrieval_data import ROOT, SAMPLES, _fill, _open, bootstrap  # noqa: E402
 
 from assistant.evaluation.metrics import locate  # noqa: E402
 from assistant.question import analyse_question  # noqa: E402
@@ -75,6 +75,13 @@ def items(part: str) -> list[Item]:
                 out.append(Item(q["id"], q["question"], q["lang"], q["type"], tuple(q["sources"]),
                                 tuple(q["evidence"])))
     return out
+
+
+def _chunking(settings: Settings) -> str:
+    default = Settings.model_fields
+    same = (settings.chunk_tokens, settings.chunk_overlap) == (default["chunk_tokens"].default,
+                                                               default["chunk_overlap"].default)
+    return "" if same else f"-c{settings.chunk_tokens}o{settings.chunk_overlap}"
 
 
 def open_aq_pool(settings: Settings) -> IndexReader:

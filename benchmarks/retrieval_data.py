@@ -49,8 +49,7 @@ def _fill(folder: Path, sources: Sequence[Path]) -> None:
 
 def _open(articles: Path, index_dir: Path, settings: Settings) -> IndexReader:
     s = settings_for(index_dir, embedder=settings.embedder, model_cache_dir=settings.model_cache_dir,
-                     chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap,
-                     titled_chunks=settings.titled_chunks)
+                     chunk_tokens=settings.chunk_tokens, chunk_overlap=settings.chunk_overlap)
     try:
         build_index(articles, s.index_config())
     except UserError:  # another script is bringing the same cached index up to date: wait until it is done
@@ -74,12 +73,10 @@ def open_samples(settings: Settings) -> IndexReader:
 
 
 def _chunking(settings: Settings) -> str:
-    """The cache folder's suffix for the chunking (none for the defaults; ``-untitled``: chunks embedded alone)."""
     default = Settings.model_fields
     same = (settings.chunk_tokens, settings.chunk_overlap) == (default["chunk_tokens"].default,
                                                                default["chunk_overlap"].default)
-    return ("" if same else f"-c{settings.chunk_tokens}o{settings.chunk_overlap}") + (
-        "" if settings.titled_chunks else "-untitled")
+    return "" if same else f"-c{settings.chunk_tokens}o{settings.chunk_overlap}"
 
 
 def add_index_options(ap) -> None:
@@ -87,7 +84,6 @@ def add_index_options(ap) -> None:
     ap.add_argument("--embedder", default="e5-small")
     ap.add_argument("--chunk-tokens", type=int, default=Settings.model_fields["chunk_tokens"].default)
     ap.add_argument("--chunk-overlap", type=int, default=Settings.model_fields["chunk_overlap"].default)
-    ap.add_argument("--untitled", action="store_true", help="embed each chunk alone (not with its article's title)")
 
 
 def pool_from_args(description: str, default_embedder: str) -> tuple[Any, Settings, IndexReader]:
@@ -104,7 +100,7 @@ def pool_from_args(description: str, default_embedder: str) -> tuple[Any, Settin
 
 def settings_from(args) -> Settings:
     return settings_for(Path("unused"), embedder=args.embedder, chunk_tokens=args.chunk_tokens,
-                        chunk_overlap=args.chunk_overlap, titled_chunks=not getattr(args, "untitled", False))
+                        chunk_overlap=args.chunk_overlap)
 
 
 def part(name: str) -> list[EvalItem]:

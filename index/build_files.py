@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from index.build_state import _Build, _NewDoc, _printable, _source, _warn, chunk_id
-from index.chunking import chunk_text, embedded_text
+from index.chunking import chunk_text
 from index.cleaning import CLEANING_VERSION, content_spans
 from index.errors import BadInput
 from index.faults import checkpoint
@@ -70,15 +70,11 @@ def _classify_loaded(b: _Build, fpath: Path, doc: LoadedDocument) -> None:
     prev = b.old_files.get(doc.source)
     if (prev is not None and prev.content_hash == doc.content_hash and prev.duplicate_of is None
             and prev.meta.get("cleaning", 1) == CLEANING_VERSION):  # else cleaned again (unchanged chunks keep vectors)
-        retitled = False
         if prev.meta.get("version") != METADATA_VERSION:  # read by an older extractor: titles and dates again
-            meta = {**extract_metadata(doc.text, content_spans(doc.text), doc.html_meta).as_dict(),
-                    "cleaning": CLEANING_VERSION}
-            retitled = b.config.titled_chunks and meta.get("title") != prev.meta.get("title")
-            prev.meta = meta
-        if not retitled:  # a new title is new vectors: its chunks are embedded with it (chunked again below)
-            _reuse(b, prev)
-            return
+            prev.meta = {**extract_metadata(doc.text, content_spans(doc.text), doc.html_meta).as_dict(),
+                         "cleaning": CLEANING_VERSION}
+        _reuse(b, prev)
+        return
     spans = content_spans(doc.text)
     if not spans:
         b.summary.skipped += 1
@@ -104,13 +100,12 @@ def _chunk_new_documents(b: _Build) -> None:
         chunks = chunk_text(doc.text, spans, b.config.chunk_tokens, b.config.chunk_overlap)
         pairs = []
         for ch in chunks:
-            embedded = embedded_text(ch.text, rec.meta.get("title")) if b.config.titled_chunks else ch.text
-            cid = chunk_id(doc.source, ch, embedded)
+            cid = chunk_id(doc.source, ch)
             rec.chunk_ids.append(cid)
             b.state.chunks[cid] = ChunkRecord(cid, rec.doc_id, ch.start, ch.end, ch.index)
             pairs.append((cid, ch))
             b.new_ids.append(cid)
-            b.new_texts.append(embedded)
+            b.new_texts.append(ch.text)
             b.new_meta.append({
                 "source": doc.source, "doc_id": rec.doc_id, "start": ch.start, "end": ch.end,
                 "position": ch.index, "title": rec.meta.get("title") or "", "outlet": rec.meta.get("outlet") or "",

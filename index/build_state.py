@@ -40,13 +40,10 @@ class BuildSummary:
         return asdict(self)
 
 
-def chunk_id(source: str, chunk: Chunk, embedded: str | None = None) -> str:
-    """Deterministic id of a chunk: hash of its source, offsets and text, and of the text its vector was embedded
-    from when that is more than the chunk (its article's title before it), so a new title is a new vector."""
-    key = f"{source}\x00{chunk.start}\x00{chunk.end}\x00{chunk.text}"
-    if embedded is not None and embedded != chunk.text:
-        key += f"\x00{embedded}"
-    return hashlib.sha1(key.encode()).hexdigest()[:24]
+def chunk_id(source: str, chunk: Chunk) -> str:
+    """Deterministic id of a chunk: hash of its source, offsets and text."""
+    h = hashlib.sha1(f"{source}\x00{chunk.start}\x00{chunk.end}\x00{chunk.text}".encode()).hexdigest()
+    return h[:24]
 
 
 @dataclass

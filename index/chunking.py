@@ -18,7 +18,7 @@ from itertools import pairwise
 
 from index.tokens import count_tokens, encoding
 
-__all__ = ["Chunk", "Sentence", "split_sentences", "chunk_text", "embedded_text"]
+__all__ = ["Chunk", "Sentence", "split_sentences", "chunk_text"]
 
 # Words after which a full stop does not end a sentence.
 _ABBREV = frozenset(
@@ -163,19 +163,3 @@ def chunk_text(text: str, spans: list[tuple[int, int]], chunk_tokens: int, overl
                 k -= 1
             i = k
     return chunks
-
-
-def embedded_text(text: str, title: str | None) -> str:
-    r"""What the embedder reads for a chunk of an article titled ``title``: the title on a line before the chunk (a
-    later paragraph seldom names what its article is about: "the mountain", "the regent"), or the chunk alone when
-    it has no title or opens with it (the lead).
-
-    >>> embedded_text("Warga mulai kembali ke rumah.", "Banjir Surut di Demak")
-    'Banjir Surut di Demak\nWarga mulai kembali ke rumah.'
-    >>> embedded_text("Banjir Surut di Demak. Warga mulai kembali.", "Banjir Surut di Demak")
-    'Banjir Surut di Demak. Warga mulai kembali.'
-    """
-    head = (title or "").rstrip("…").strip()
-    if not head or text.lstrip().startswith(head):
-        return text
-    return f"{head}\n{text}"

@@ -27,20 +27,16 @@ class IndexConfig:
     chunk_overlap: int = 30
     embed_batch_size: int = 32
     threads: int = 0
-    titled_chunks: bool = True  # each chunk embedded with its article's title (index.chunking.embedded_text)
 
     def signature(self, dimension: int) -> dict[str, object]:
         """What an index must have been built with to be read with this configuration."""
-        out: dict[str, object] = {
+        return {
             "embedder": self.embedder,
             "dimension": dimension,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap": self.chunk_overlap,
             "chunker": "sentence-cl100k-v1",
         }
-        if self.titled_chunks:  # chunks embedded alone: the signature of indexes built before titles were embedded
-            out["embedded_text"] = "title+chunk"
-        return out
 
 
 def check_signature(found: Mapping[str, object], expected: Mapping[str, object], subject: str,

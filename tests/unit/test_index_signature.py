@@ -39,13 +39,3 @@ def test_an_unrecorded_signature_names_every_setting():
         check_signature({}, BUILT, "the collection 'articles-1' in .index/chroma")
     assert all(f"{k}=None" in str(err.value) for k in BUILT)
     assert "`assistant index PATH --rebuild`" in str(err.value)  # no articles folder known: a placeholder
-
-
-def test_an_index_built_before_titles_were_embedded_asks_for_a_rebuild_under_the_default():
-    """Indexes whose chunks were embedded alone carry no ``embedded_text``: they open with ``titled_chunks=False``
-    and, under the default (titles embedded), fail with the rebuild command rather than mixing vectors."""
-    untitled = IndexConfig(index_dir=".index", titled_chunks=False).signature(384)
-    assert "embedded_text" not in untitled and BUILT["embedded_text"] == "title+chunk"
-    check_signature(untitled, IndexConfig(index_dir=".index", titled_chunks=False).signature(384), "the index")
-    with pytest.raises(IndexModelMismatch, match=r"embedded_text=None \(settings: 'title\+chunk'\).*--rebuild"):
-        check_signature(untitled, BUILT, "the index in .index")
