@@ -106,10 +106,11 @@ class ChatHandlers:
 
     def restore(self, state: Any) -> tuple[Any, ...]:
         """After a (re)load: chatbot, sources panel, debugger, citation picker, status, "Search as typed" button,
-        article view."""
+        article view. Without a saved conversation nothing changes (the page shows its empty state already), so a
+        restore that lands late cannot wipe an answer asked before it, or a new chat's status."""
         entries = history.load(state)
         if not entries:
-            return [], render.EMPTY_SOURCES, gr.skip(), self._picker([]), "", gr.update(visible=False), gr.skip()
+            return (gr.skip(),) * 7
         last = entries[-1].answer
         debug = render.debugger_html(last, self._describe) if last.trace is not None else gr.skip()
         return (self.messages(entries), self._sources(entries, picked=self._first_pick(entries)), debug,

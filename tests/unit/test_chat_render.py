@@ -88,3 +88,15 @@ def test_filter_picks_are_normalised_and_described():
              FileRecord("a.txt", "h", "d2", "txt", {"outlet": "kompas "}, ["c2"]),
              FileRecord("c.txt", "h", "d3", "txt", {}, [], duplicate_of="a.txt")]
     assert sources_of(files) == ["b.txt", "a.txt"] and outlets_of(files) == ["Kompas"]
+
+
+def test_a_page_load_without_a_saved_conversation_changes_nothing():
+    """The load's restore, with nothing saved, leaves every output as it is: landing after a first question's answer
+    or a new chat's status (a cold server), it must not wipe them."""
+    import gradio as gr
+
+    from ui.chat import ChatHandlers
+
+    handlers = ChatHandlers.__new__(ChatHandlers)  # restore reads no index when nothing was saved
+    for state in (None, [], history.dump([])):
+        assert handlers.restore(state) == (gr.skip(),) * 7
